@@ -1,0 +1,1 @@
+"""The Rasa assistant: domain, custom actions, input channels and the spaCy pipeline builder."""

@@ -1,0 +1,1 @@
+"""Composition root: configuration, the Flask app factory, health checks and the admin CLI."""

@@ -1,0 +1,205 @@
+"""One place for configuration, read from the environment (12-factor).
+
+Every setting is documented in `.env.example` and the README. For local use only,
+missing secrets are generated once into `var/secrets.env` (never committed) by
+`contact_assistant.secrets`; in production they must come from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("VAR_DIR", PROJECT_ROOT / "var"))
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed: refuse to start rather than guess."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _float(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed settings. `to_flask()` turns them into Flask config keys."""
+
+    secret_key: str
+    database_url: str
+    rasa_url: str | None
+    rasa_token: str
+    action_server_url: str | None
+    rasa_timeout: float
+    public_base_url: str
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_phone_number: str
+    twilio_voice: str
+    optout_hmac_key: str
+    council_name: str
+    council_phone: str
+    council_logo_url: str
+    council_brand_colour: str
+    council_website: str
+    opening_hours: str
+    timezone: str
+    data_notice_version: str
+    retention_days: int
+    data_use_retention_days: int
+    max_message_chars: int
+    ratelimit_storage_uri: str
+    ratelimit_chat: str
+    ratelimit_login: str
+    advisor_handle_minutes: int
+    redact_kinds: tuple[str, ...]
+    testing: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def to_flask(self) -> dict:
+        values = {f.name.upper(): getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        values.update(self.extra)
+        https = self.public_base_url.startswith("https://")
+        values.update(
+            SESSION_COOKIE_HTTPONLY=True,
+            SESSION_COOKIE_SAMESITE="Lax",
+            SESSION_COOKIE_SECURE=https,
+            REMEMBER_COOKIE_SECURE=https,
+            REMEMBER_COOKIE_HTTPONLY=True,
+            PREFERRED_URL_SCHEME="https" if https else "http",
+            MAX_CONTENT_LENGTH=64 * 1024,
+            WTF_CSRF_TIME_LIMIT=None,
+            RATELIMIT_STORAGE_URI=self.ratelimit_storage_uri,
+            RATELIMIT_HEADERS_ENABLED=True,
+            PERMANENT_SESSION_LIFETIME=_int("SESSION_MINUTES", 30) * 60,
+        )
+        return values
+
+
+ALL_REDACT_KINDS = ("card", "email", "phone", "ni_number", "sort_code", "account_number")
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment; raise ConfigError on anything unusable."""
+    missing = [n for n in ("SECRET_KEY", "RASA_TOKEN", "OPTOUT_HMAC_KEY") if not _env(n)]
+    if missing:
+        raise ConfigError(
+            "Missing required settings: " + ", ".join(missing)
+            + ". Set them in the environment (see .env.example); `make run` generates "
+            "local-only values into var/secrets.env."
+        )
+    kinds = tuple(k.strip() for k in _env("REDACT_KINDS", ",".join(ALL_REDACT_KINDS)).split(",") if k.strip())
+    unknown = set(kinds) - set(ALL_REDACT_KINDS)
+    if unknown:
+        raise ConfigError(f"REDACT_KINDS has unknown kinds: {', '.join(sorted(unknown))}")
+    return Settings(
+        secret_key=_env("SECRET_KEY"),
+        database_url=_env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'app.db'}"),
+        rasa_url=_env("RASA_URL", "http://127.0.0.1:5005"),
+        rasa_token=_env("RASA_TOKEN"),
+        action_server_url=_env("ACTION_SERVER_URL", "http://127.0.0.1:5055"),
+        rasa_timeout=_float("RASA_TIMEOUT", 5.0),
+        public_base_url=_env("PUBLIC_BASE_URL", f"http://127.0.0.1:{_env('PORT', '8000')}").rstrip("/"),
+        twilio_account_sid=_env("TWILIO_ACCOUNT_SID", "ACdevelopment0000000000000000000000"),
+        twilio_auth_token=_env("TWILIO_AUTH_TOKEN", ""),
+        twilio_phone_number=_env("TWILIO_PHONE_NUMBER", "+441432000000"),
+        twilio_voice=_env("TWILIO_VOICE", "Polly.Amy-Neural"),
+        optout_hmac_key=_env("OPTOUT_HMAC_KEY"),
+        council_name=_env("COUNCIL_NAME", "Herefordshire Council"),
+        council_phone=_env("COUNCIL_PHONE", "01432 260000"),
+        council_logo_url=_env("COUNCIL_LOGO_URL", ""),
+        council_brand_colour=_env("COUNCIL_BRAND_COLOUR", "#00594f"),
+        council_website=_env("COUNCIL_WEBSITE", "https://www.herefordshire.gov.uk"),
+        opening_hours=_env("OPENING_HOURS", "Mon-Fri 09:00-17:00"),
+        timezone=_env("TIMEZONE", "Europe/London"),
+        data_notice_version=_env("DATA_NOTICE_VERSION", "2026-11-v1"),
+        retention_days=_int("RETENTION_DAYS", 90),
+        data_use_retention_days=_int("DATA_USE_RETENTION_DAYS", 30),
+        max_message_chars=_int("MAX_MESSAGE_CHARS", 1000),
+        ratelimit_storage_uri=_env("RATELIMIT_STORAGE_URI", "memory://"),
+        ratelimit_chat=_env("RATELIMIT_CHAT", "60 per minute"),
+        ratelimit_login=_env("RATELIMIT_LOGIN", "5 per minute"),
+        advisor_handle_minutes=_int("ADVISOR_HANDLE_MINUTES", 6),
+        redact_kinds=kinds,
+        testing=_bool("TESTING", False),
+    )
+
+
+class Unmocked:
+    """Stands in for an external service in the test config: any use fails loudly."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+
+    def __getattr__(self, name: str):
+        raise RuntimeError(f"{self._what} is not mocked in this test: inject a fake")
+
+    def __bool__(self) -> bool:  # pragma: no cover - truthiness must not hide the error
+        raise RuntimeError(f"{self._what} is not mocked in this test: inject a fake")
+
+
+def test_settings(database_url: str, **overrides) -> Settings:
+    """Settings for unit tests: no network service is reachable unless a test injects one."""
+    base = dict(
+        secret_key="test-secret-key",
+        database_url=database_url,
+        rasa_url=None,
+        rasa_token="test-rasa-token",
+        action_server_url=None,
+        rasa_timeout=1.0,
+        public_base_url="https://assistant.example.gov.uk",
+        twilio_account_sid="ACtest00000000000000000000000000",
+        twilio_auth_token="test-twilio-token",
+        twilio_phone_number="+441432000000",
+        twilio_voice="Polly.Amy-Neural",
+        optout_hmac_key="test-optout-key",
+        council_name="Herefordshire Council",
+        council_phone="01432 260000",
+        council_logo_url="",
+        council_brand_colour="#00594f",
+        council_website="https://www.herefordshire.gov.uk",
+        opening_hours="Mon-Sun 00:00-23:59",
+        timezone="Europe/London",
+        data_notice_version="test-v1",
+        retention_days=90,
+        data_use_retention_days=30,
+        max_message_chars=1000,
+        ratelimit_storage_uri="memory://",
+        ratelimit_chat="1000 per minute",
+        ratelimit_login="5 per minute",
+        advisor_handle_minutes=6,
+        redact_kinds=ALL_REDACT_KINDS,
+        testing=True,
+    )
+    base.update(overrides)
+    return Settings(**base)

@@ -1,0 +1,127 @@
+"""Opening hours, advisor availability, queue position and an honest expected wait."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import Advisor, HandoffTicket, utcnow
+
+DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_SPEC = re.compile(r"^\s*(\w{3})(?:-(\w{3}))?\s+(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})\s*$")
+ADVISOR_SEEN_WINDOW = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """Parsed from e.g. "Mon-Fri 09:00-17:00; Sat 09:00-12:00"."""
+
+    spans: dict[int, tuple[time, time]]
+    text: str
+    tz: ZoneInfo
+
+    @classmethod
+    def parse(cls, spec: str, tz: str = "Europe/London") -> OpeningHours:
+        spans: dict[int, tuple[time, time]] = {}
+        for part in filter(None, (p.strip() for p in spec.split(";"))):
+            m = _SPEC.match(part)
+            if not m:
+                raise ValueError(f"opening hours {part!r} should look like 'Mon-Fri 09:00-17:00'")
+            first, last = m.group(1).lower(), (m.group(2) or m.group(1)).lower()
+            if first not in DAYS or last not in DAYS:
+                raise ValueError(f"unknown day in opening hours {part!r}")
+            start = time(int(m.group(3)), int(m.group(4)))
+            end = time(int(m.group(5)), int(m.group(6)))
+            for day in range(DAYS.index(first), DAYS.index(last) + 1):
+                spans[day] = (start, end)
+        return cls(spans=spans, text=spec, tz=ZoneInfo(tz))
+
+    def is_open(self, at: datetime | None = None) -> bool:
+        local = (at or datetime.now(self.tz)).astimezone(self.tz)
+        span = self.spans.get(local.weekday())
+        return bool(span) and span[0] <= local.time() < span[1]
+
+    def describe(self) -> str:
+        """Plain words, e.g. 'Monday to Friday, 9am to 5pm'."""
+        names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+        groups: list[tuple[int, int, tuple[time, time]]] = []
+        for day in sorted(self.spans):
+            span = self.spans[day]
+            if groups and groups[-1][1] == day - 1 and groups[-1][2] == span:
+                groups[-1] = (groups[-1][0], day, span)
+            else:
+                groups.append((day, day, span))
+        out = []
+        for first, last, (start, end) in groups:
+            days = names[first] if first == last else f"{names[first]} to {names[last]}"
+            out.append(f"{days}, {_clock(start)} to {_clock(end)}")
+        return "; ".join(out) or "closed"
+
+
+def _clock(t: time) -> str:
+    hour = t.hour % 12 or 12
+    suffix = "am" if t.hour < 12 else "pm"
+    return f"{hour}{suffix}" if t.minute == 0 else f"{hour}:{t.minute:02d}{suffix}"
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    position: int | None
+    expected_wait_minutes: int | None
+    advisors_available: int
+    open_now: bool
+
+    @property
+    def offer_callback(self) -> bool:
+        return not self.open_now or self.advisors_available == 0
+
+    def as_dict(self) -> dict:
+        return {
+            "position": self.position,
+            "expected_wait_minutes": self.expected_wait_minutes,
+            "advisors_available": self.advisors_available,
+            "open_now": self.open_now,
+            "offer_callback": self.offer_callback,
+        }
+
+
+def advisors_available(session: Session, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    return session.scalar(
+        select(func.count(Advisor.id)).where(
+            Advisor.active.is_(True), Advisor.last_seen_at >= now - ADVISOR_SEEN_WINDOW
+        )
+    ) or 0
+
+
+def queue_position(session: Session, ticket: HandoffTicket) -> int:
+    """1-based place: tickets more urgent, or as urgent and older, are ahead."""
+    ahead = session.scalar(
+        select(func.count(HandoffTicket.id)).where(
+            HandoffTicket.status == "queued",
+            HandoffTicket.id != ticket.id,
+            or_(
+                HandoffTicket.priority < ticket.priority,
+                and_(HandoffTicket.priority == ticket.priority, HandoffTicket.queued_at <= ticket.queued_at),
+            ),
+        )
+    ) or 0
+    return ahead + 1
+
+
+def queue_status(
+    session: Session, ticket: HandoffTicket | None, hours: OpeningHours, handle_minutes: int
+) -> QueueStatus:
+    available = advisors_available(session)
+    open_now = hours.is_open()
+    if ticket is None or ticket.status != "queued":
+        return QueueStatus(None, None, available, open_now)
+    position = queue_position(session, ticket)
+    wait = math.ceil(position * handle_minutes / available) if available else None
+    return QueueStatus(position, wait, available, open_now)

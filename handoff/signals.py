@@ -1,0 +1,96 @@
+"""Pure parsing of the bot's replies: text, buttons and machine-readable signals.
+
+Bot actions send signals as custom payloads (json_message) that the router acts on:
+  {"handoff": {"reason": "safeguarding", "priority": 1, "summary": {...}}}
+  {"opt_out": {"scope": "automated_assistant", "utterance": "..."}}
+  {"withdraw": {"scope": "automated_assistant"}}
+  {"choices": true}   # the resident asked what we hold about their choices
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from storage.models import HANDOFF_REASONS, OPTOUT_SCOPES
+
+REASON_PRIORITY = {
+    "safeguarding": 1,
+    "housing": 2,
+    "system_failure": 2,
+    "opt_out": 3,
+    "requested": 3,
+    "complaint": 3,
+    "not_understood": 3,
+}
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "buttons": self.buttons}
+
+
+@dataclass
+class HandoffSignal:
+    reason: str
+    priority: int
+    summary: dict[str, Any]
+
+
+@dataclass
+class ChoiceSignal:
+    scope: str
+    action: str  # opt_out | withdraw
+    utterance: str | None = None
+
+
+@dataclass
+class ParsedReplies:
+    replies: list[Reply] = field(default_factory=list)
+    handoff: HandoffSignal | None = None
+    choices: list[ChoiceSignal] = field(default_factory=list)
+    wants_choices_report: bool = False
+
+
+def _buttons(raw: Any) -> list[dict[str, str]]:
+    out = []
+    for b in raw or []:
+        if isinstance(b, dict) and isinstance(b.get("title"), str) and isinstance(b.get("payload"), str):
+            out.append({"title": b["title"][:80], "payload": b["payload"][:200]})
+    return out
+
+
+def parse_bot_messages(messages: list[dict[str, Any]]) -> ParsedReplies:
+    parsed = ParsedReplies()
+    for message in messages:
+        text = message.get("text")
+        if isinstance(text, str) and text.strip():
+            parsed.replies.append(Reply(text=text.strip(), buttons=_buttons(message.get("buttons"))))
+        custom = message.get("custom")
+        if not isinstance(custom, dict):
+            continue
+        handoff = custom.get("handoff")
+        if isinstance(handoff, dict):
+            reason = handoff.get("reason")
+            reason = reason if reason in HANDOFF_REASONS else "requested"
+            priority = handoff.get("priority")
+            if not isinstance(priority, int) or not 1 <= priority <= 3:
+                priority = REASON_PRIORITY[reason]
+            summary = handoff.get("summary") if isinstance(handoff.get("summary"), dict) else {}
+            # The most urgent signal wins if a turn carries more than one.
+            if parsed.handoff is None or priority < parsed.handoff.priority:
+                parsed.handoff = HandoffSignal(reason, priority, summary)
+        for key, action in (("opt_out", "opt_out"), ("withdraw", "withdraw")):
+            signal = custom.get(key)
+            if isinstance(signal, dict) and signal.get("scope") in OPTOUT_SCOPES:
+                utterance = signal.get("utterance")
+                parsed.choices.append(
+                    ChoiceSignal(signal["scope"], action, utterance if isinstance(utterance, str) else None)
+                )
+        if custom.get("choices") is True:
+            parsed.wants_choices_report = True
+    return parsed

@@ -1,0 +1,1 @@
+"""Shared data services used by the Rasa actions, the router and the CLI (look-ups, cases, redaction)."""

@@ -1,0 +1,64 @@
+"""Fixtures in the Flask tutorial's style: a fresh app and database per test.
+
+The test config fails loudly on any external service a test did not replace
+(see contact_assistant.config.Unmocked); `fake_rasa` and `fake_twilio` replace them.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+
+from contact_assistant.app import create_app  # noqa: E402
+from contact_assistant.config import test_settings  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from tests.fakes import FakeRasa, FakeTwilio  # noqa: E402
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    upgrade(url)  # the real migrations, so tests cover them too
+    return url
+
+
+@pytest.fixture
+def settings(database_url):
+    return test_settings(database_url)
+
+
+@pytest.fixture
+def fake_rasa() -> FakeRasa:
+    return FakeRasa()
+
+
+@pytest.fixture
+def fake_twilio() -> FakeTwilio:
+    return FakeTwilio()
+
+
+@pytest.fixture
+def app(settings, fake_rasa, fake_twilio):
+    app = create_app(settings, rasa=fake_rasa, twilio=fake_twilio)
+    app.config.update(TESTING=True)
+    yield app
+    app.extensions["db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    return app.extensions["db"]
+
+
+@pytest.fixture
+def router(app):
+    return app.extensions["router"]
