@@ -1,0 +1,116 @@
+"""SMS: the same assistant by text message. POST /sms/incoming (Twilio Messaging webhook).
+
+- Normal texts go to the router (Rasa's "sms" channel gives short replies); the replies are
+  joined into one text of at most three segments, with buttons as "Reply 1 for ...".
+- PERSON hands over; advisors answer from the console (the router's queue sends the SMS).
+- STOP (and STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT) is recorded as an SMS opt-out and honoured:
+  we send nothing back (Twilio confirms STOP itself on long codes) and answer no later texts.
+  START withdraws it.
+- A number that opted out of the automated assistant goes straight to people (the router).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from channels import twiml
+from channels.twilio_auth import twilio_signed
+from channels.twiml import caller_number
+from contact_assistant.extensions import csrf
+from handoff.router import ConversationRouter, InvalidMessage
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("sms", __name__, url_prefix="/sms")
+csrf.exempt(bp)  # Twilio cannot send a CSRF token; the request signature protects this route.
+
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+START_WORDS = {"START", "UNSTOP"}
+PERSON_WORDS = {"PERSON", "HUMAN", "ADVISOR", "ADVISER", "AGENT", "OPERATOR"}
+
+INTRO_FOOTER = "Reply PERSON to talk to someone."
+ONLY_TEXT = "Sorry, we can only read text. Please send your question as a text message."
+TOO_LONG = "Sorry, that message is too long. Please send up to {limit:,} characters."
+ALREADY_WAITING = "You are already in the queue for a person. They will reply here."
+AFTER_STOP = "A text arrived from a number that opted out of texts. No reply was sent."
+SOMETHING_WRONG = "Sorry, something went wrong. Please try again later or call us on {phone}."
+
+
+def keyword(body: str) -> str:
+    """'Stop', 'STOP ALL', 'stop.' -> 'STOP'/'STOPALL'. Long messages are never keywords."""
+    if len(body) > 24:
+        return ""
+    return re.sub(r"[^A-Z]", "", body.upper())
+
+
+def option_payload(body: str, options: list[str]) -> str | None:
+    """A reply of '1'..'9' picks the matching button from the previous text."""
+    text = body.strip().rstrip(".")
+    if len(text) == 1 and text.isdigit() and 1 <= int(text) <= len(options):
+        return options[int(text) - 1]
+    return None
+
+
+class SmsFlow:
+    def __init__(self, router: ConversationRouter, config: Mapping[str, Any]) -> None:
+        self.router = router
+        self.config = config
+
+    def incoming(self, from_: str | None, body: str) -> str:
+        number = caller_number(from_)
+        if number is None:
+            return twiml.sms_empty()  # nobody we can answer
+        conv = self.router.sms_thread(number)
+        text = body.strip()
+        word = keyword(text)
+        if word in STOP_WORDS:
+            self.router.record_choice(conv, "sms", "opt_out", method="text", utterance=text)
+            return twiml.sms_empty()
+        choices = self.router.choices(conv)
+        if "sms" in choices:
+            if word in START_WORDS or word == "YES":
+                self.router.record_choice(conv, "sms", "withdraw", method="text", utterance=text)
+            else:
+                self.router.system_message(conv, AFTER_STOP)
+            return twiml.sms_empty()  # Twilio confirms START itself
+        if word in START_WORDS:
+            return twiml.sms_empty()
+
+        prefs = self.router.snapshot(conv, after_id=2**62)["prefs"]  # no transcript needed
+        if word in PERSON_WORDS:
+            result = self.router.request_handoff(conv, "requested", note="Texted PERSON.")
+            if not result.replies:
+                return twiml.sms_reply(ALREADY_WAITING)
+        else:
+            message = option_payload(text, list(prefs.get("sms_options") or [])) or text
+            try:
+                result = self.router.handle(conv, message, method="text")
+            except InvalidMessage:
+                if not text:
+                    return twiml.sms_reply(ONLY_TEXT)
+                return twiml.sms_reply(TOO_LONG.format(limit=self.config["MAX_MESSAGE_CHARS"]))
+        footer = None if prefs.get("sms_intro_sent") or result.state != "bot" else INTRO_FOOTER
+        reply, options = twiml.sms_body(result.replies, footer=footer)
+        self.router.update_prefs(conv, sms_options=options, sms_intro_sent=True)
+        return twiml.sms_reply(reply)
+
+
+def _xml(body: str) -> Response:
+    return Response(body, status=200, mimetype="text/xml")
+
+
+@bp.post("/incoming")
+@twilio_signed
+def incoming():
+    try:
+        flow = SmsFlow(current_app.extensions["router"], current_app.config)
+        return _xml(flow.incoming(request.form.get("From"), request.form.get("Body") or ""))
+    except Exception:  # noqa: BLE001 - Twilio must always get valid TwiML, never a 5xx
+        log.exception("SMS webhook failed")
+        phone = current_app.config.get("COUNCIL_PHONE", "")
+        return _xml(twiml.sms_reply(SOMETHING_WRONG.format(phone=phone)))

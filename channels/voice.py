@@ -1,0 +1,432 @@
+"""The phone line: Twilio Voice webhooks.
+
+POST /voice/incoming    a new call: greeting, data notice, controls, then listen
+POST /voice/respond     each <Gather> result (SpeechResult, Confidence, Digits)
+POST /voice/wait        the queue's wait URL: place in the queue, press 1 for a callback
+POST /voice/callback    the answer to a callback / voicemail offer (?from=offer|queue)
+POST /voice/voicemail   the <Record> action
+POST /voice/queue-exit  the <Enqueue> action (how the caller left the queue)
+POST /voice/status      call status callbacks
+
+Every request is signed by Twilio (channels.twilio_auth). Every answer is valid TwiML with
+status 200, even when something breaks: the caller then hears an apology and is put through
+to the council's own line. The channel keeps no state: all of it lives in the router
+(conversation state and per-call prefs: slow speech, failed turns, last prompt).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from functools import wraps
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import Blueprint, Response, current_app, request
+
+from channels import phone_prompts as P
+from channels import twiml
+from channels.twilio_auth import twilio_signed
+from channels.twiml import caller_number, last_four
+from contact_assistant.extensions import csrf
+from handoff.optout import normalise_address
+from handoff.router import ConversationRouter, InvalidMessage, RouteResult, handoff_notice
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("voice", __name__, url_prefix="/voice")
+csrf.exempt(bp)  # Twilio cannot send a CSRF token; the request signature protects these routes.
+
+DEFAULT_QUEUE = "advisors"
+NO_MESSAGES = 2**62  # a snapshot `after_id` beyond any message id
+NO_RECORDING = {"call_recording", "data_use"}
+ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
+_CALL_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
+_KEYS = set("0123456789*#")
+
+
+# --- pure parsing of Twilio's parameters ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GatherInput:
+    speech: str
+    digits: str          # "" for none, one key, or "?" for anything unusable
+    confidence: float | None
+
+
+def parse_call_sid(form: Mapping[str, str]) -> str | None:
+    sid = (form.get("CallSid") or "").strip()
+    return sid if _CALL_SID.match(sid) else None
+
+
+def parse_gather(form: Mapping[str, str]) -> GatherInput:
+    speech = " ".join((form.get("SpeechResult") or "").split())
+    raw = (form.get("Digits") or "").strip()
+    digits = raw[:1] if raw and raw[0] in _KEYS else ("?" if raw else "")
+    try:
+        confidence = float(form.get("Confidence") or "")
+    except ValueError:
+        confidence = None
+    return GatherInput(speech, digits, confidence)
+
+
+def parse_count(value: str | None) -> int | None:
+    try:
+        position = int(value or "")
+    except ValueError:
+        return None
+    return position if 0 < position < 10_000 else None
+
+
+def twilio_recording_url(value: str | None) -> str | None:
+    """Only keep recording links that point at Twilio over HTTPS."""
+    if not value or len(value) > 500:
+        return None
+    url = urlparse(value)
+    host = (url.hostname or "").lower()
+    if url.scheme != "https" or not (host == "twilio.com" or host.endswith(".twilio.com")):
+        return None
+    return value
+
+
+# --- the call flow ------------------------------------------------------------------------------
+
+
+@dataclass
+class Call:
+    """One request's view of the conversation, read once from the router's snapshot."""
+
+    id: str
+    state: str
+    prefs: dict[str, Any]
+    address: str | None
+    last_bot_text: str | None
+    queue: Any
+
+
+class VoiceFlow:
+    def __init__(self, router: ConversationRouter, config: Mapping[str, Any]) -> None:
+        self.router = router
+        self.config = config
+        self.urls = twiml.Urls(config["PUBLIC_BASE_URL"])
+        self.queue_name = config.get("TWILIO_QUEUE") or DEFAULT_QUEUE
+
+    # helpers
+    def voice(self, call: Call | None = None) -> twiml.Voice:
+        slow = bool(call and call.prefs.get("slow"))
+        return twiml.Voice(self.config["TWILIO_VOICE"], slow=slow)
+
+    def load(self, conversation_id: str) -> Call:
+        # Only state, prefs and queue are needed: skip the transcript (it grows every turn).
+        snap = self.router.snapshot(conversation_id, after_id=NO_MESSAGES)
+        return Call(conversation_id, snap["state"], snap["prefs"], snap["address"],
+                    snap["last_bot_text"], snap["queue"])
+
+    def conversation(self, call_sid: str, from_: str | None) -> str:
+        return self.router.find_by_call(call_sid) or self.router.start(
+            "phone", address=caller_number(from_), call_sid=call_sid)
+
+    def last_prompt(self, call: Call) -> str:
+        return call.prefs.get("last_prompt") or call.last_bot_text or P.HOW_CAN_I_HELP
+
+    def handover(self, call: Call, voice: twiml.Voice, preface: list[str], queue: Any,
+                 choices: set[str] | None = None) -> str:
+        if choices is None:
+            choices = self.router.choices(call.id)
+        details = twiml.Handover(
+            queue=queue,
+            hours=self.router.hours.describe(),
+            queue_name=self.queue_name,
+            callback_digits=last_four(call.address),
+            allow_record=not (choices & NO_RECORDING),
+        )
+        return twiml.handover(preface, details, voice, self.urls)
+
+    def spoken(self, result: RouteResult) -> list[str]:
+        """The assistant's replies as they should be heard: without the router's text-chat
+        queue notice (the phone says its own) and with any buttons read out as choices."""
+        notice = handoff_notice(result.queue, self.router.hours) if result.queue else None
+        said = []
+        for reply in result.replies:
+            if reply.text == notice:
+                continue
+            text = reply.text
+            titles = [b["title"] for b in reply.buttons or []]
+            if titles:
+                text = f"{text} {P.options(titles)}"
+            said.append(text)
+        return said
+
+    # webhooks
+    def incoming(self, call_sid: str, from_: str | None) -> str:
+        conv = self.conversation(call_sid, from_)
+        call = self.load(conv)
+        voice = self.voice(call)
+        choices = self.router.choices(conv)
+        if "automated_assistant" in choices:
+            result = self.router.request_handoff(
+                conv, "opt_out", note="Caller has opted out of the automated assistant.")
+            return self.handover(call, voice, [P.OPTED_OUT_BEFORE], result.queue, choices)
+        text = twiml.greeting_text(self.config["COUNCIL_NAME"], self.config["DATA_NOTICE_VERSION"])
+        self.router.note_bot_text(conv, text)
+        return twiml.turn([text], voice, self.urls)
+
+    def respond(self, call_sid: str, from_: str | None, heard: GatherInput) -> str:
+        conv = self.conversation(call_sid, from_)
+        call = self.load(conv)
+        voice = self.voice(call)
+        key = heard.digits
+
+        if call.state in ("waiting", "advisor"):
+            result = self.router.request_handoff(conv, "requested")
+            return self.handover(call, voice, [], result.queue)
+        if key == "0" or (not key and P.asks_for_person(heard.speech)):
+            note = "Caller pressed 0." if key else "Caller asked for a person."
+            result = self.router.request_handoff(conv, "requested", note=note)
+            return self.handover(call, voice, [P.PUT_THROUGH], result.queue)
+        if key == "9":
+            self.router.record_choice(conv, "automated_assistant", "opt_out", method="keypad",
+                                      utterance="pressed 9")
+            result = self.router.request_handoff(
+                conv, "opt_out", note="Caller pressed 9: does not want the automated assistant.")
+            return self.handover(call, voice, [P.OPTED_OUT_NOW], result.queue)
+        if key == "*":
+            return twiml.turn([self.last_prompt(call)], voice, self.urls)
+        if key == "2":
+            self.router.update_prefs(conv, slow=True)
+            return twiml.turn([P.SLOWER, self.last_prompt(call)], replace(voice, slow=True),
+                              self.urls)
+        if key:
+            return twiml.turn([P.UNKNOWN_KEY], voice, self.urls)
+        if not heard.speech:
+            return self.failed(call, voice, [P.NO_INPUT])
+        try:
+            result = self.router.handle(conv, heard.speech, method="speech")
+        except InvalidMessage:
+            return self.failed(call, voice, [P.TOO_LONG])
+
+        said = self.spoken(result)
+        if result.state in ("waiting", "advisor"):
+            if result.assistant_failed:
+                said = [P.ASSISTANT_FAILED]
+            return self.handover(call, voice, said, result.queue)
+        if result.intent == "nlu_fallback":
+            return self.failed(call, voice, said, from_assistant=True)
+        said = said or [P.HOW_CAN_I_HELP]
+        self.router.update_prefs(conv, failed_turns=0, last_prompt=" ".join(said))
+        return twiml.turn(said, voice, self.urls)
+
+    def failed(self, call: Call, voice: twiml.Voice, said: list[str], *,
+               from_assistant: bool = False) -> str:
+        """A turn with nothing heard or nothing understood; the second in a row hands over."""
+        failures = int(call.prefs.get("failed_turns") or 0) + 1
+        if failures >= 2:
+            self.router.update_prefs(call.id, failed_turns=0)
+            result = self.router.request_handoff(
+                call.id, "not_understood",
+                note="Two phone turns in a row were not heard or not understood.")
+            return self.handover(call, voice, [P.NOT_UNDERSTOOD], result.queue)
+        changes: dict[str, Any] = {"failed_turns": failures}
+        if from_assistant and said:
+            changes["last_prompt"] = " ".join(said)
+        self.router.update_prefs(call.id, **changes)
+        return twiml.turn(said or [P.HOW_CAN_I_HELP], voice, self.urls)
+
+    def wait(self, call_sid: str, position: int | None) -> str:
+        conv = self.router.find_by_call(call_sid)
+        if conv is None:
+            return twiml.wait(position, None, self.voice(), self.urls)
+        call = self.load(conv)
+        if position is None and call.queue is not None:
+            position = call.queue.position
+        offer = None if call.prefs.get("callback_requested") else last_four(call.address)
+        return twiml.wait(position, offer, self.voice(call), self.urls)
+
+    def callback(self, call_sid: str, heard: GatherInput, *, in_queue: bool) -> str:
+        conv = self.router.find_by_call(call_sid)
+        if conv is None:
+            voice = self.voice()
+            return twiml.keep_holding(voice) if in_queue else self.system_error()
+        call = self.load(conv)
+        voice = self.voice(call)
+        choice = P.callback_choice(heard.digits, heard.speech)
+        digits = last_four(call.address)
+        open_now = call.queue.open_now if call.queue is not None else self.router.hours.is_open()
+        if choice == "callback" and digits:
+            how = "while waiting in the phone queue" if in_queue else "when offered on the phone"
+            self.router.request_callback(conv, phone=call.address, preferred_time=None,
+                                         notes=f"Asked for a callback {how}.")
+            self.router.update_prefs(conv, callback_requested=True)
+            return twiml.callback_confirmed(digits, open_now, voice, in_queue=in_queue)
+        if in_queue:
+            return twiml.keep_holding(voice)
+        choices = self.router.choices(conv)
+        if choice == "voicemail" and not choices & NO_RECORDING:
+            return twiml.voicemail_prompt(voice, self.urls)
+        if choice == "wait" and open_now:
+            return twiml.enqueue([P.KEEP_HOLDING], voice, self.urls, self.queue_name)
+        return self.handover(call, voice, [], call.queue, choices)
+
+    def voicemail(self, call_sid: str, recording_url: str | None, duration: str | None) -> str:
+        conv = self.router.find_by_call(call_sid)
+        if conv is None:
+            return twiml.goodbye(P.VOICEMAIL_EMPTY, self.voice())
+        call = self.load(conv)
+        voice = self.voice(call)
+        url = twilio_recording_url(recording_url)
+        seconds = parse_count(duration) or 0
+        if url is None or seconds <= 0 or self.router.choices(conv) & NO_RECORDING:
+            return twiml.goodbye(P.VOICEMAIL_EMPTY, voice)
+        self.router.request_callback(conv, phone=caller_number(call.address), preferred_time=None,
+                                     notes="Left a voicemail.", recording_url=url)
+        return twiml.goodbye(P.VOICEMAIL_SAVED, voice)
+
+    def queue_exit(self, call_sid: str | None, result: str) -> str:
+        conv = self.router.find_by_call(call_sid) if call_sid else None
+        voice = self.voice(self.load(conv)) if conv else self.voice()
+        return twiml.queue_exit(result, voice, self.fallback_number())
+
+    def status(self, call_sid: str, call_status: str) -> None:
+        if call_status not in ENDED:
+            return
+        conv = self.router.find_by_call(call_sid)
+        if conv is None:
+            return
+        state = self.router.snapshot(conv, after_id=NO_MESSAGES)["state"]
+        text = ("Call ended while the caller was waiting for an advisor."
+                if state == "waiting" else "Call ended.")
+        self.router.system_message(conv, text)
+
+    def fallback_number(self) -> str:
+        return normalise_address(self.config["COUNCIL_PHONE"])
+
+    def system_error(self) -> str:
+        return twiml.system_error(self.voice(), self.fallback_number())
+
+
+def _flow() -> VoiceFlow:
+    return VoiceFlow(current_app.extensions["router"], current_app.config)
+
+
+def _xml(body: str) -> Response:
+    return Response(body, status=200, mimetype="text/xml")
+
+
+def _default_voice() -> twiml.Voice:
+    return twiml.Voice(current_app.config.get("TWILIO_VOICE") or "Polly.Amy-Neural")
+
+
+def _apology() -> str:
+    number = normalise_address(current_app.config.get("COUNCIL_PHONE") or "")
+    return twiml.system_error(_default_voice(), number)
+
+
+def _holding() -> str:
+    return twiml.keep_holding(_default_voice())
+
+
+def never_fails(fallback: Callable[[], str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Any exception (Rasa, database, a bug) becomes valid TwiML with status 200."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return view(*args, **kwargs)
+            except Exception:  # noqa: BLE001 - a caller must never hear "an application error"
+                log.exception("phone webhook %s failed; the caller gets the fallback", request.path)
+                try:
+                    return _xml(fallback())
+                except Exception:  # noqa: BLE001 - even building the fallback failed
+                    log.exception("phone fallback failed too")
+                    return _xml(twiml.empty())
+
+        return wrapper
+
+    return decorate
+
+
+def _callback_fallback() -> str:
+    return _holding() if request.args.get("from") == "queue" else _apology()
+
+
+# --- views: thin ------------------------------------------------------------------------------
+
+
+@bp.post("/incoming")
+@twilio_signed
+@never_fails(_apology)
+def incoming():
+    flow = _flow()
+    sid = parse_call_sid(request.form)
+    if sid is None:
+        return _xml(flow.system_error())
+    return _xml(flow.incoming(sid, request.form.get("From")))
+
+
+@bp.post("/respond")
+@twilio_signed
+@never_fails(_apology)
+def respond():
+    flow = _flow()
+    sid = parse_call_sid(request.form)
+    if sid is None:
+        return _xml(flow.system_error())
+    return _xml(flow.respond(sid, request.form.get("From"), parse_gather(request.form)))
+
+
+@bp.post("/wait")
+@twilio_signed
+@never_fails(_holding)
+def wait():
+    flow = _flow()
+    sid = parse_call_sid(request.form)
+    position = parse_count(request.form.get("QueuePosition"))
+    if sid is None:
+        return _xml(twiml.wait(position, None, flow.voice(), flow.urls))
+    return _xml(flow.wait(sid, position))
+
+
+@bp.post("/callback")
+@twilio_signed
+@never_fails(_callback_fallback)
+def callback():
+    flow = _flow()
+    in_queue = request.args.get("from") == "queue"
+    sid = parse_call_sid(request.form)
+    if sid is None:
+        return _xml(_holding() if in_queue else flow.system_error())
+    return _xml(flow.callback(sid, parse_gather(request.form), in_queue=in_queue))
+
+
+@bp.post("/voicemail")
+@twilio_signed
+@never_fails(_apology)
+def voicemail():
+    flow = _flow()
+    sid = parse_call_sid(request.form)
+    if sid is None:
+        return _xml(twiml.goodbye(P.VOICEMAIL_EMPTY, flow.voice()))
+    form = request.form
+    return _xml(flow.voicemail(sid, form.get("RecordingUrl"), form.get("RecordingDuration")))
+
+
+@bp.post("/queue-exit")
+@twilio_signed
+@never_fails(_apology)
+def queue_exit():
+    result = (request.form.get("QueueResult") or "")[:32]
+    return _xml(_flow().queue_exit(parse_call_sid(request.form), result))
+
+
+@bp.post("/status")
+@twilio_signed
+@never_fails(twiml.empty)
+def status():
+    sid = parse_call_sid(request.form)
+    if sid is not None:
+        _flow().status(sid, (request.form.get("CallStatus") or "")[:32])
+    return _xml(twiml.empty())

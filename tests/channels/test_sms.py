@@ -1,0 +1,148 @@
+"""SMS: the same assistant by text, with PERSON, STOP and START."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import HandoffTicket, Message, OptOutEvent
+from tests.channels.conftest import CALLER, Phone, parse
+
+STOP_WORDS = ["STOP", "stop", "Stop.", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]
+
+
+def text(twilio, body: str, number: str = CALLER):
+    params = {"MessageSid": "SM" + "1" * 32, "AccountSid": "AC" + "1" * 32, "From": number,
+              "To": "+441432000000", "Body": body, "NumMedia": "0"}
+    root = parse(twilio.post("/sms/incoming", params))
+    return ["".join(m.itertext()) for m in root.iter("Message")]
+
+
+def _events(db):
+    with db.session() as s:
+        return [(e.scope, e.action, e.method, e.channel)
+                for e in s.scalars(select(OptOutEvent).order_by(OptOutEvent.id))]
+
+
+def test_a_text_goes_to_the_sms_channel_and_the_reply_comes_back(twilio, fake_rasa):
+    fake_rasa.reply_to("when is my bin day", [{"text": "Text me your postcode."}],
+                       intent="bin_collection_day")
+    replies = text(twilio, "when is my bin day")
+    assert replies == ["Text me your postcode.\nReply PERSON to talk to someone."]
+    assert fake_rasa.calls[0]["channel"] == "sms"
+    assert fake_rasa.calls[0]["text"] == "when is my bin day"
+    # the same thread, and the footer only once
+    assert text(twilio, "when is my bin day") == ["Text me your postcode."]
+    assert fake_rasa.calls[1]["sender"] == fake_rasa.calls[0]["sender"]
+
+
+def test_several_replies_are_joined_into_one_text(twilio, fake_rasa):
+    fake_rasa.reply_to("hi", [{"text": "Hello."}, {"text": "How can I help?"}], intent="greet")
+    text(twilio, "hi")
+    assert text(twilio, "hi") == ["Hello.\n\nHow can I help?"]
+
+
+def test_buttons_become_numbered_replies_and_a_number_picks_one(twilio, fake_rasa):
+    fake_rasa.reply_to("hi", [{"text": "What do you need?", "buttons": [
+        {"title": "Bin day", "payload": "/bin_collection_day"},
+        {"title": "Talk to a person", "payload": "/request_human"}]}], intent="greet")
+    fake_rasa.reply_to("/bin_collection_day", [{"text": "Text me your postcode."}],
+                       intent="bin_collection_day")
+    replies = text(twilio, "hi")
+    assert replies[0].startswith(
+        "What do you need?\nReply 1 for Bin day\nReply 2 for Talk to a person")
+    assert text(twilio, "1") == ["Text me your postcode."]
+    assert fake_rasa.calls[-1]["text"] == "/bin_collection_day"
+
+
+def test_a_long_reply_is_cut_to_three_segments(twilio, fake_rasa):
+    fake_rasa.reply_to("everything", [{"text": "Here is a lot to say. " * 60}])
+    reply = text(twilio, "everything")[0]
+    assert len(reply) <= 3 * 153
+    assert "..." in reply
+
+
+@pytest.mark.parametrize("word", ["PERSON", "person", "Person!"])
+def test_person_hands_over(twilio, fake_rasa, db, word):
+    replies = text(twilio, word)
+    assert "call you back" in replies[0] or "queue" in replies[0]
+    assert fake_rasa.calls == []
+    with db.session() as s:
+        ticket = s.scalars(select(HandoffTicket)).one()
+    assert (ticket.reason, ticket.status) == ("requested", "queued")
+    # while waiting, texts are for the advisor: the assistant stays out and sends nothing
+    assert text(twilio, "are you there?") == []
+    assert text(twilio, "PERSON") == [
+        "You are already in the queue for a person. They will reply here."]
+    assert fake_rasa.calls == []
+
+
+@pytest.mark.parametrize("word", STOP_WORDS)
+def test_stop_is_recorded_and_honoured(twilio, fake_rasa, db, word):
+    assert text(twilio, word) == [], "Twilio confirms STOP itself; we send nothing"
+    assert _events(db) == [("sms", "opt_out", "text", "sms")]
+    assert text(twilio, "when is my bin day") == [], "no further texts"
+    assert fake_rasa.calls == []
+    with db.session() as s:
+        notes = s.scalars(select(Message.text).where(Message.sender == "system")).all()
+    assert notes == ["A text arrived from a number that opted out of texts. No reply was sent."]
+
+
+def test_start_withdraws_the_opt_out(twilio, fake_rasa, db):
+    text(twilio, "STOP")
+    assert text(twilio, "START") == []
+    assert _events(db) == [("sms", "opt_out", "text", "sms"), ("sms", "withdraw", "text", "sms")]
+    fake_rasa.reply_to("hello", [{"text": "Hello."}])
+    assert text(twilio, "hello")[0].startswith("Hello.")
+
+
+def test_start_without_an_opt_out_records_nothing(twilio, db):
+    assert text(twilio, "START") == []
+    assert _events(db) == []
+
+
+def test_stop_on_one_number_does_not_affect_another(twilio, fake_rasa):
+    text(twilio, "STOP")
+    assert text(twilio, "hello", number="+447700900999") != []
+
+
+def test_a_phone_opt_out_is_honoured_by_sms(twilio, fake_rasa, db):
+    call = Phone(twilio)
+    call.dial()
+    call.press("9")
+    replies = text(twilio, "when is my bin day")
+    assert "straight to a person" in replies[0]
+    assert fake_rasa.calls == []
+    with db.session() as s:
+        reasons = [t.reason for t in s.scalars(select(HandoffTicket).order_by(HandoffTicket.id))]
+    assert reasons == ["opt_out", "opt_out"]
+
+
+def test_rasa_down_apologises_and_hands_over(twilio, fake_rasa, db):
+    fake_rasa.fail = True
+    replies = text(twilio, "when is my bin day")
+    assert replies[0].startswith("Sorry, our automated assistant is not working right now.")
+    with db.session() as s:
+        assert s.scalars(select(HandoffTicket)).one().reason == "system_failure"
+
+
+def test_empty_and_oversized_texts_get_a_clear_message(twilio, fake_rasa):
+    assert text(twilio, "") == [
+        "Sorry, we can only read text. Please send your question as a text message."]
+    assert text(twilio, "x" * 1500) == [
+        "Sorry, that message is too long. Please send up to 1,000 characters."]
+    assert fake_rasa.calls == []
+
+
+def test_a_sender_we_cannot_answer_gets_nothing(twilio, fake_rasa):
+    assert text(twilio, "hello", number="COUNCIL") == []
+    assert fake_rasa.calls == []
+
+
+def test_an_unexpected_error_still_answers_valid_twiml(twilio, router, monkeypatch):
+    def broken(*_a, **_k):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(router, "sms_thread", broken)
+    assert text(twilio, "hello") == [
+        "Sorry, something went wrong. Please try again later or call us on 01432 260000."]
