@@ -1,0 +1,290 @@
+"""The web chat: an accessible page that works without JavaScript, and the JSON API chat.js uses.
+
+Without JavaScript the chat is a form that posts and re-renders the whole conversation
+(post/redirect/get). With JavaScript, chat.js sends to the JSON API without reloading.
+The conversation lives in the database (the router owns it); the signed, permanent Flask session
+only holds its unguessable id, so a browser can only ever see its own conversation.
+
+Views are thin: parsing, validation and view models are pure functions in `web_render`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter.util import get_remote_address
+
+from channels import web_render as render
+from contact_assistant.extensions import csrf, limiter
+from handoff.router import ConversationNotFound, ConversationRouter, InvalidMessage
+
+bp = Blueprint("web", __name__, template_folder="templates")
+
+SESSION_ID = "web_conversation_id"
+SESSION_KEY = "web_resident_key"
+SESSION_JUST_SENT = "web_just_sent"
+SESSION_CALLBACK = "web_callback_for"
+SESSION_NOTICE = "web_notice"
+
+
+def _chat_limit() -> str:
+    return current_app.config.get("RATELIMIT_CHAT") or "60 per minute"
+
+
+# Every way of sending (form, quick reply, JSON API, handoff) shares one per-client budget.
+chat_limit = limiter.shared_limit(_chat_limit, scope="web-chat")
+def _poll_key() -> str:
+    # Per conversation, so many residents behind one address (a library, a care home) can all
+    # wait for an advisor at once; the per-address chat limit above still guards sending.
+    return session.get(SESSION_ID) or get_remote_address()
+
+
+# Polling is once a second while waiting for an advisor: allow that, stop floods.
+poll_limit = limiter.limit("300 per minute", key_func=_poll_key)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def _router() -> ConversationRouter:
+    return current_app.extensions["router"]
+
+
+def _settings():
+    return current_app.extensions["settings"]
+
+
+def _session_seconds() -> int:
+    lifetime = current_app.permanent_session_lifetime
+    return int(lifetime.total_seconds()) if isinstance(lifetime, timedelta) else int(lifetime)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _current_id() -> str | None:
+    """The conversation bound to this browser's session, if it still exists."""
+    conv_id = session.get(SESSION_ID)
+    if conv_id and _router().exists(conv_id):
+        return conv_id
+    if conv_id:
+        session.pop(SESSION_ID, None)
+    return None
+
+
+def _ensure_id() -> str:
+    conv_id = _current_id()
+    if conv_id:
+        return conv_id
+    session.permanent = True
+    key = session.setdefault(SESSION_KEY, secrets.token_urlsafe(24))
+    conv_id = _router().start("web", session_key=key)
+    session[SESSION_ID] = conv_id
+    return conv_id
+
+
+def _send(text: str, *, is_button: bool) -> Any:
+    """One resident message (or button press) to the router; returns its RouteResult."""
+    router = _router()
+    conv_id = _ensure_id()
+    try:
+        if render.is_handoff_request(text):
+            return router.request_handoff(conv_id, "requested")
+        return router.handle(conv_id, text, method="button" if is_button else "text")
+    except ConversationNotFound:
+        session.pop(SESSION_ID, None)  # deleted under us (retention): start afresh once
+        conv_id = _ensure_id()
+        if render.is_handoff_request(text):
+            return router.request_handoff(conv_id, "requested")
+        return router.handle(conv_id, text, method="button" if is_button else "text")
+
+
+def _read(conv_id: str, after: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Snapshot from `after` and its messages for the API (a button press shows its title,
+    which needs the earlier message that offered the button)."""
+    router = _router()
+    tz = _settings().timezone
+    snap = router.snapshot(conv_id, after_id=after)
+    pressed = any(m.sender == "resident" and m.text.startswith("/") for m in snap["messages"])
+    if after and pressed:
+        shown = render.api_messages(router.snapshot(conv_id)["messages"], tz)
+        return snap, [m for m in shown if m["id"] > after]
+    return snap, render.api_messages(snap["messages"], tz)
+
+
+def _api_error(error: render.PayloadError):
+    return jsonify({"error": error.message, "status": error.status}), error.status
+
+
+def _render_chat(status: int = 200, *, errors: dict[str, str] | None = None,
+                 values: dict[str, str] | None = None):
+    conv_id = _current_id()
+    snapshot = _router().snapshot(conv_id) if conv_id else None
+    settings = _settings()
+    view = render.chat_view(
+        snapshot,
+        tz=settings.timezone,
+        now=_now(),
+        session_seconds=_session_seconds(),
+        opening_hours=_router().hours.describe(),
+        max_chars=settings.max_message_chars,
+        errors=errors,
+        values=values,
+        just_sent=bool(session.pop(SESSION_JUST_SENT, False)),
+        callback_requested=bool(conv_id) and session.get(SESSION_CALLBACK) == conv_id,
+        notice=session.pop(SESSION_NOTICE, None),
+    )
+    return render_template("web/chat.html", chat=view), status
+
+
+# --- the page (works without JavaScript) ------------------------------------------------------
+
+@bp.get("/")
+def chat():
+    return _render_chat()
+
+
+@bp.post("/")
+@chat_limit
+def send():
+    payload = request.form.get("payload")
+    is_button = bool(payload)
+    raw = payload if is_button else request.form.get("message", "")
+    text, error, _status = render.validate_text(raw, _settings().max_message_chars)
+    if error:
+        return _render_chat(400, errors={"message": error}, values={"message": raw})
+    try:
+        _send(text, is_button=is_button)
+    except InvalidMessage as exc:
+        return _render_chat(400, errors={"message": str(exc)}, values={"message": raw})
+    session[SESSION_JUST_SENT] = True
+    return redirect(url_for("web.chat"), code=303)
+
+
+@bp.post("/talk-to-a-person")
+@chat_limit
+def talk_to_person():
+    _send(render.HANDOFF_PAYLOAD, is_button=True)
+    return redirect(url_for("web.chat", _anchor="conversation-status"), code=303)
+
+
+@bp.post("/callback")
+@chat_limit
+def callback():
+    conv_id = _current_id()
+    if conv_id is None:
+        return redirect(url_for("web.chat"), code=303)
+    values, errors = render.validate_callback(request.form.get("phone"),
+                                              request.form.get("preferred_time"))
+    if errors:
+        return _render_chat(400, errors=errors, values=values)
+    router = _router()
+    router.request_callback(conv_id, phone=values["phone"],
+                            preferred_time=render.callback_time_label(values["preferred_time"]))
+    # They told us their number: choices they make by phone or SMS now apply here too.
+    router.identify(conv_id, values["phone"])
+    session[SESSION_CALLBACK] = conv_id
+    return redirect(url_for("web.chat", _anchor="conversation-status"), code=303)
+
+
+@bp.post("/rating")
+@chat_limit
+def rate():
+    conv_id = _current_id()
+    if conv_id is None:
+        return redirect(url_for("web.chat"), code=303)
+    score, error = render.validate_rating(request.form.get("rating"))
+    if error:
+        return _render_chat(400, errors={"rating": error})
+    _router().rate(conv_id, score)
+    session[SESSION_NOTICE] = "Thank you for your feedback."
+    return redirect(url_for("web.chat", _anchor="conversation-status"), code=303)
+
+
+@bp.get("/transcript.txt")
+def transcript():
+    conv_id = _current_id()
+    if conv_id is None:
+        abort(404)
+    settings = _settings()
+    now = _now()
+    text = render.transcript(_router().snapshot(conv_id), council_name=settings.council_name,
+                             service_name="Contact assistant", tz=settings.timezone, now=now)
+    filename = f"conversation-{now:%Y-%m-%d}.txt"
+    return Response(text, mimetype="text/plain", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    })
+
+
+# --- the JSON API (cookie session; Content-Type must be application/json) -----------------------
+
+@bp.post("/api/chat")
+@chat_limit
+@csrf.exempt
+def api_send():
+    settings = _settings()
+    try:
+        data = render.parse_chat_request(request.mimetype, request.get_data(cache=False),
+                                         settings.max_message_chars)
+    except render.PayloadError as exc:
+        return _api_error(exc)
+    try:
+        result = _send(data.text, is_button=data.is_button)
+    except InvalidMessage as exc:
+        status = 413 if "characters" in str(exc) else 400
+        return _api_error(render.PayloadError(status, str(exc)))
+    body = render.api_body(result.conversation_id, result.state, replies=result.replies,
+                           queue=result.queue)
+    if data.after is not None:
+        _snap, body["messages"] = _read(result.conversation_id, data.after)
+    return jsonify(body)
+
+
+@bp.get("/api/chat")
+@poll_limit
+def api_read():
+    try:
+        after = render.parse_after(request.args.get("after"))
+    except render.PayloadError as exc:
+        return _api_error(exc)
+    conv_id = _current_id()
+    if conv_id is None:
+        body = render.api_body(None, "bot")
+        body["messages"] = []
+        return jsonify(body)
+    snap, messages = _read(conv_id, after)
+    body = render.api_body(conv_id, snap["state"], queue=snap["queue"],
+                           satisfaction=snap.get("satisfaction"))
+    body["messages"] = messages
+    return jsonify(body)
+
+
+@bp.post("/api/session/extend")
+@poll_limit
+@csrf.exempt
+def api_extend_session():
+    try:
+        render.require_json(request.mimetype)
+    except render.PayloadError as exc:
+        return _api_error(exc)
+    session.permanent = True
+    session["web_extended_at"] = _now().isoformat()  # marks the session modified: new expiry
+    seconds = _session_seconds()
+    expires = _now() + timedelta(seconds=seconds)
+    return jsonify({"session_seconds": seconds,
+                    "expires_at": expires.isoformat().replace("+00:00", "Z")})
