@@ -11,8 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from contact_assistant import extensions
 from contact_assistant.config import Settings, Unmocked, load_settings
-from contact_assistant.security import init_security_headers, install_log_redaction
 from contact_assistant.secrets import load_local_secrets
+from contact_assistant.security import init_security_headers, install_log_redaction
 from handoff.rasa_client import RasaClient
 from handoff.router import ConversationRouter
 from storage.db import Database
@@ -25,6 +25,8 @@ BLUEPRINTS = [
     "channels.voice:bp",
     "channels.sms:bp",
     "handoff.console:bp",
+    "handoff.reports_views:bp",
+    "handoff.choices_views:bp",
 ]
 
 
@@ -39,7 +41,9 @@ def create_app(settings: Settings | None = None, *, rasa: Any = None, twilio: An
         load_local_secrets()
         settings = load_settings()
     install_log_redaction()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     app = Flask(__name__)
     app.config.from_mapping(settings.to_flask())
@@ -48,10 +52,15 @@ def create_app(settings: Settings | None = None, *, rasa: Any = None, twilio: An
 
     db = Database(settings.database_url)
     if rasa is None:
-        rasa = (RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
-                if settings.rasa_url else Unmocked("the Rasa server"))
+        rasa = (
+            RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
+            if settings.rasa_url
+            else Unmocked("the Rasa server")
+        )
     if twilio is None:
-        twilio = Unmocked("the Twilio REST client") if settings.testing else _twilio_client(settings)
+        twilio = (
+            Unmocked("the Twilio REST client") if settings.testing else _twilio_client(settings)
+        )
     app.extensions.update(
         settings=settings, db=db, router=ConversationRouter(db, rasa, settings), twilio=twilio
     )

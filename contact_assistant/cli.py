@@ -21,10 +21,10 @@ COMMAND_GROUPS = [
 @cache
 def get_app() -> Flask:
     """The app for CLI commands (settings from the environment or var/secrets.env)."""
+    import os
+
     from contact_assistant.app import create_app
     from contact_assistant.secrets import ensure_local_secrets, load_local_secrets
-
-    import os
 
     if not all(os.environ.get(k) for k in ("SECRET_KEY", "RASA_TOKEN", "OPTOUT_HMAC_KEY")):
         ensure_local_secrets()

@@ -114,11 +114,14 @@ def load_settings() -> Settings:
     missing = [n for n in ("SECRET_KEY", "RASA_TOKEN", "OPTOUT_HMAC_KEY") if not _env(n)]
     if missing:
         raise ConfigError(
-            "Missing required settings: " + ", ".join(missing)
+            "Missing required settings: "
+            + ", ".join(missing)
             + ". Set them in the environment (see .env.example); `make run` generates "
             "local-only values into var/secrets.env."
         )
-    kinds = tuple(k.strip() for k in _env("REDACT_KINDS", ",".join(ALL_REDACT_KINDS)).split(",") if k.strip())
+    kinds = tuple(
+        k.strip() for k in _env("REDACT_KINDS", ",".join(ALL_REDACT_KINDS)).split(",") if k.strip()
+    )
     unknown = set(kinds) - set(ALL_REDACT_KINDS)
     if unknown:
         raise ConfigError(f"REDACT_KINDS has unknown kinds: {', '.join(sorted(unknown))}")
@@ -129,7 +132,9 @@ def load_settings() -> Settings:
         rasa_token=_env("RASA_TOKEN"),
         action_server_url=_env("ACTION_SERVER_URL", "http://127.0.0.1:5055"),
         rasa_timeout=_float("RASA_TIMEOUT", 5.0),
-        public_base_url=_env("PUBLIC_BASE_URL", f"http://127.0.0.1:{_env('PORT', '8000')}").rstrip("/"),
+        public_base_url=_env("PUBLIC_BASE_URL", f"http://127.0.0.1:{_env('PORT', '8000')}").rstrip(
+            "/"
+        ),
         twilio_account_sid=_env("TWILIO_ACCOUNT_SID", "ACdevelopment0000000000000000000000"),
         twilio_auth_token=_env("TWILIO_AUTH_TOKEN", ""),
         twilio_phone_number=_env("TWILIO_PHONE_NUMBER", "+441432000000"),
@@ -171,15 +176,15 @@ class Unmocked:
 def test_settings(database_url: str, **overrides) -> Settings:
     """Settings for unit tests: no network service is reachable unless a test injects one."""
     base = dict(
-        secret_key="test-secret-key",
+        secret_key="test-secret-key",  # noqa: S106 - test-only value
         database_url=database_url,
         rasa_url=None,
-        rasa_token="test-rasa-token",
+        rasa_token="test-rasa-token",  # noqa: S106 - test-only value
         action_server_url=None,
         rasa_timeout=1.0,
         public_base_url="https://assistant.example.gov.uk",
         twilio_account_sid="ACtest00000000000000000000000000",
-        twilio_auth_token="test-twilio-token",
+        twilio_auth_token="test-twilio-token",  # noqa: S106 - test-only value
         twilio_phone_number="+441432000000",
         twilio_voice="Polly.Amy-Neural",
         optout_hmac_key="test-optout-key",

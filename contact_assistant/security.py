@@ -33,9 +33,13 @@ def init_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
         if https or request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
         if request.path.startswith(("/api/", "/advisor")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -53,7 +57,24 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def _redacting_record_factory(base):
+    """Redacts each record as it is created, so handlers added later (logging.basicConfig,
+    gunicorn, pytest) and records from child loggers, which never pass the root logger's own
+    filters, are covered too."""
+
+    def factory(*args, **kwargs):
+        record = base(*args, **kwargs)
+        RedactingFilter().filter(record)
+        return record
+
+    factory.redacting = True
+    return factory
+
+
 def install_log_redaction() -> None:
+    current = logging.getLogRecordFactory()
+    if not getattr(current, "redacting", False):
+        logging.setLogRecordFactory(_redacting_record_factory(current))
     root = logging.getLogger()
     if not any(isinstance(f, RedactingFilter) for f in root.filters):
         root.addFilter(RedactingFilter())

@@ -93,25 +93,34 @@ class QueueStatus:
 
 def advisors_available(session: Session, now: datetime | None = None) -> int:
     now = now or utcnow()
-    return session.scalar(
-        select(func.count(Advisor.id)).where(
-            Advisor.active.is_(True), Advisor.last_seen_at >= now - ADVISOR_SEEN_WINDOW
+    return (
+        session.scalar(
+            select(func.count(Advisor.id)).where(
+                Advisor.active.is_(True), Advisor.last_seen_at >= now - ADVISOR_SEEN_WINDOW
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def queue_position(session: Session, ticket: HandoffTicket) -> int:
     """1-based place: tickets more urgent, or as urgent and older, are ahead."""
-    ahead = session.scalar(
-        select(func.count(HandoffTicket.id)).where(
-            HandoffTicket.status == "queued",
-            HandoffTicket.id != ticket.id,
-            or_(
-                HandoffTicket.priority < ticket.priority,
-                and_(HandoffTicket.priority == ticket.priority, HandoffTicket.queued_at <= ticket.queued_at),
-            ),
+    ahead = (
+        session.scalar(
+            select(func.count(HandoffTicket.id)).where(
+                HandoffTicket.status == "queued",
+                HandoffTicket.id != ticket.id,
+                or_(
+                    HandoffTicket.priority < ticket.priority,
+                    and_(
+                        HandoffTicket.priority == ticket.priority,
+                        HandoffTicket.queued_at <= ticket.queued_at,
+                    ),
+                ),
+            )
         )
-    ) or 0
+        or 0
+    )
     return ahead + 1
 
 

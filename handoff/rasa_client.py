@@ -37,7 +37,9 @@ class RasaClient:
         self._http.mount("http://", adapter)
         self._http.mount("https://", adapter)
 
-    def send(self, channel: str, sender_id: str, text: str, metadata: dict | None = None) -> AssistantTurn:
+    def send(
+        self, channel: str, sender_id: str, text: str, metadata: dict | None = None
+    ) -> AssistantTurn:
         url = f"{self.base_url}/webhooks/{RASA_CHANNELS[channel]}/webhook"
         try:
             response = self._http.post(
@@ -67,7 +69,7 @@ def parse_envelope(body: Any) -> AssistantTurn:
     """Pure: turn the JSON our input channel returns into an AssistantTurn."""
     if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
         raise ValueError("envelope must be an object with a messages list")
-    nlu = body.get("nlu") or {}
+    nlu = body.get("nlu") if isinstance(body.get("nlu"), dict) else {}
     return AssistantTurn(
         messages=[m for m in body["messages"] if isinstance(m, dict)],
         intent=nlu.get("intent"),

@@ -59,7 +59,11 @@ class ParsedReplies:
 def _buttons(raw: Any) -> list[dict[str, str]]:
     out = []
     for b in raw or []:
-        if isinstance(b, dict) and isinstance(b.get("title"), str) and isinstance(b.get("payload"), str):
+        if (
+            isinstance(b, dict)
+            and isinstance(b.get("title"), str)
+            and isinstance(b.get("payload"), str)
+        ):
             out.append({"title": b["title"][:80], "payload": b["payload"][:200]})
     return out
 
@@ -69,7 +73,9 @@ def parse_bot_messages(messages: list[dict[str, Any]]) -> ParsedReplies:
     for message in messages:
         text = message.get("text")
         if isinstance(text, str) and text.strip():
-            parsed.replies.append(Reply(text=text.strip(), buttons=_buttons(message.get("buttons"))))
+            parsed.replies.append(
+                Reply(text=text.strip(), buttons=_buttons(message.get("buttons")))
+            )
         custom = message.get("custom")
         if not isinstance(custom, dict):
             continue
@@ -89,7 +95,9 @@ def parse_bot_messages(messages: list[dict[str, Any]]) -> ParsedReplies:
             if isinstance(signal, dict) and signal.get("scope") in OPTOUT_SCOPES:
                 utterance = signal.get("utterance")
                 parsed.choices.append(
-                    ChoiceSignal(signal["scope"], action, utterance if isinstance(utterance, str) else None)
+                    ChoiceSignal(
+                        signal["scope"], action, utterance if isinstance(utterance, str) else None
+                    )
                 )
         if custom.get("choices") is True:
             parsed.wants_choices_report = True

@@ -77,10 +77,15 @@ class Conversation(Base):
     closed_at = Column(DateTime)
 
     messages = relationship(
-        "Message", back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan"
+        "Message",
+        back_populates="conversation",
+        order_by="Message.id",
+        cascade="all, delete-orphan",
     )
     tickets = relationship(
-        "HandoffTicket", back_populates="conversation", order_by="HandoffTicket.id",
+        "HandoffTicket",
+        back_populates="conversation",
+        order_by="HandoffTicket.id",
         cascade="all, delete-orphan",
     )
 
@@ -243,7 +248,7 @@ def install_append_only_guards(conn) -> None:
 
 
 class Case(Base):
-    """A resident's report (missed bin, pothole, fly-tipping, street light) with an HC- reference."""
+    """A resident's report (missed bin, pothole, fly-tipping, street light), ref HC-nnnnnn."""
 
     __tablename__ = "cases"
 

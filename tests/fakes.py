@@ -23,22 +23,33 @@ class FakeRasa:
         self.handler: Callable[[str, str, str, dict], AssistantTurn] | None = None
         self.healthy = True
 
-    def reply_to(self, text: str, messages: list[dict], intent: str | None = None,
-                 confidence: float = 0.95, slots: dict | None = None) -> None:
-        self.scripted[text.lower()] = AssistantTurn(messages=messages, intent=intent,
-                                                    confidence=confidence, slots=slots or {})
+    def reply_to(
+        self,
+        text: str,
+        messages: list[dict],
+        intent: str | None = None,
+        confidence: float = 0.95,
+        slots: dict | None = None,
+    ) -> None:
+        self.scripted[text.lower()] = AssistantTurn(
+            messages=messages, intent=intent, confidence=confidence, slots=slots or {}
+        )
 
-    def send(self, channel: str, sender_id: str, text: str, metadata: dict | None = None) -> AssistantTurn:
-        self.calls.append({"channel": channel, "sender": sender_id, "text": text,
-                           "metadata": metadata or {}})
+    def send(
+        self, channel: str, sender_id: str, text: str, metadata: dict | None = None
+    ) -> AssistantTurn:
+        self.calls.append(
+            {"channel": channel, "sender": sender_id, "text": text, "metadata": metadata or {}}
+        )
         if self.fail:
             raise AssistantUnavailable("fake Rasa is down")
         if self.handler:
             return self.handler(channel, sender_id, text, metadata or {})
         turn = self.scripted.get(text.lower())
         if turn is None:
-            return AssistantTurn(messages=[{"text": f"You said: {text}"}], intent="out_of_scope",
-                                 confidence=0.9)
+            return AssistantTurn(
+                messages=[{"text": f"You said: {text}"}], intent="out_of_scope", confidence=0.9
+            )
         return turn
 
     def status(self) -> bool:

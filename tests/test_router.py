@@ -13,27 +13,41 @@ from storage.models import Advisor, HandoffTicket, Message, OptOutEvent, utcnow
 
 def _advisor_online(db) -> None:
     with db.session() as s:
-        s.add(Advisor(name="Sam", email="sam@example.gov.uk", password_hash="x",
-                      role="advisor", last_seen_at=utcnow()))
+        s.add(
+            Advisor(
+                name="Sam",
+                email="sam@example.gov.uk",
+                password_hash="x",
+                role="advisor",
+                last_seen_at=utcnow(),
+            )
+        )
 
 
 def test_message_goes_to_rasa_and_both_sides_are_stored(router, fake_rasa, db):
-    fake_rasa.reply_to("hello", [{"text": "Hello. I am the council's automated assistant."}],
-                       intent="greet")
+    fake_rasa.reply_to(
+        "hello", [{"text": "Hello. I am the council's automated assistant."}], intent="greet"
+    )
     conv = router.start("web", session_key="browser-1")
     result = router.handle(conv, "hello")
     assert result.state == "bot"
     assert [r.text for r in result.replies] == ["Hello. I am the council's automated assistant."]
     assert fake_rasa.calls[0]["channel"] == "web" and fake_rasa.calls[0]["sender"] == conv
     with db.session() as s:
-        rows = s.execute(select(Message.sender, Message.text, Message.intent)
-                         .where(Message.conversation_id == conv).order_by(Message.id)).all()
-    assert rows == [("resident", "hello", "greet"),
-                    ("bot", "Hello. I am the council's automated assistant.", None)]
+        rows = s.execute(
+            select(Message.sender, Message.text, Message.intent)
+            .where(Message.conversation_id == conv)
+            .order_by(Message.id)
+        ).all()
+    assert rows == [
+        ("resident", "hello", "greet"),
+        ("bot", "Hello. I am the council's automated assistant.", None),
+    ]
 
 
-@pytest.mark.parametrize("text,error", [("   ", "Enter a message"),
-                                        ("x" * 1001, "1,000 characters or fewer")])
+@pytest.mark.parametrize(
+    "text,error", [("   ", "Enter a message"), ("x" * 1001, "1,000 characters or fewer")]
+)
 def test_bad_input_is_refused_with_a_clear_error(router, text, error):
     conv = router.start("web", session_key="k")
     with pytest.raises(InvalidMessage, match=error):
@@ -42,11 +56,19 @@ def test_bad_input_is_refused_with_a_clear_error(router, text, error):
 
 def test_handoff_signal_opens_a_ticket_with_summary_and_honest_wait(router, fake_rasa, db):
     _advisor_online(db)
-    fake_rasa.reply_to("i need help with my housing", [
-        {"text": "I am sorry to hear that. I will get a person to help you."},
-        {"custom": {"handoff": {"reason": "housing", "priority": 2,
-                                "summary": {"topic": "housing"}}}},
-    ], intent="housing_help", slots={"postcode": "HR1 2AB"})
+    fake_rasa.reply_to(
+        "i need help with my housing",
+        [
+            {"text": "I am sorry to hear that. I will get a person to help you."},
+            {
+                "custom": {
+                    "handoff": {"reason": "housing", "priority": 2, "summary": {"topic": "housing"}}
+                }
+            },
+        ],
+        intent="housing_help",
+        slots={"postcode": "HR1 2AB"},
+    )
     conv = router.start("web", session_key="k")
     result = router.handle(conv, "i need help with my housing")
     assert result.state == "waiting"
@@ -85,17 +107,29 @@ def test_rasa_down_hands_over_as_system_failure(router, fake_rasa, db):
 
 
 def test_opt_out_signal_is_recorded_and_honoured_on_next_contact(router, fake_rasa, db):
-    fake_rasa.reply_to("i dont want a robot", [
-        {"text": "That is fine. I will pass you to a person now, and next time too."},
-        {"custom": {"opt_out": {"scope": "automated_assistant", "utterance": "i dont want a robot"}}},
-        {"custom": {"handoff": {"reason": "opt_out"}}},
-    ], intent="opt_out_automation")
+    fake_rasa.reply_to(
+        "i dont want a robot",
+        [
+            {"text": "That is fine. I will pass you to a person now, and next time too."},
+            {
+                "custom": {
+                    "opt_out": {"scope": "automated_assistant", "utterance": "i dont want a robot"}
+                }
+            },
+            {"custom": {"handoff": {"reason": "opt_out"}}},
+        ],
+        intent="opt_out_automation",
+    )
     first = router.start("phone", address="07700 900123", call_sid="CA1")
     router.handle(first, "i dont want a robot", method="speech")
     with db.session() as s:
         event = s.scalars(select(OptOutEvent)).one()
     assert (event.scope, event.action, event.channel, event.method) == (
-        "automated_assistant", "opt_out", "phone", "speech")
+        "automated_assistant",
+        "opt_out",
+        "phone",
+        "speech",
+    )
     assert "07700" not in event.subject and len(event.subject) == 64
 
     # Next contact, by SMS from the same number written differently: straight to people.
