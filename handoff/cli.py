@@ -1,0 +1,129 @@
+"""`contact-assistant advisor ...` and `contact-assistant queue ...`: manage advisor accounts and
+look at the queue from the command line (registered in contact_assistant.cli.COMMAND_GROUPS)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy import select
+
+from handoff import auth
+from handoff import queue as ops
+from storage.models import ROLES, Advisor, Conversation, utcnow
+
+STDIN_HELP = "Read the password from the first line of stdin."
+
+
+def _app():
+    # Looked up at call time so tests can substitute their own app.
+    from contact_assistant import cli as root
+
+    return root.get_app()
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat password")
+    problem = auth.password_problem(password)
+    if problem:
+        raise click.ClickException(problem)
+    return password
+
+
+@click.group(help="Advisor accounts for the console.")
+def advisor() -> None:
+    pass
+
+
+@advisor.command("create", help="Add an advisor. Prompts for the password twice.")
+@click.option("--name", required=True, help="Full name, shown to colleagues.")
+@click.option("--email", required=True, help="Sign-in email address.")
+@click.option("--role", type=click.Choice(ROLES), default="advisor", show_default=True)
+@click.option("--password-stdin", is_flag=True, help=STDIN_HELP)
+def create(name: str, email: str, role: str, password_stdin: bool) -> None:
+    password = _read_password(password_stdin)
+    db = _app().extensions["db"]
+    try:
+        with db.session() as s:
+            created = auth.create_advisor(s, name=name, email=email, role=role, password=password)
+            ops.audit(s, None, "advisor_create", f"advisor:{created.id}", role=role, via="cli")
+            advisor_id = created.id
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {role} {auth.normalise_email(email)} (id {advisor_id})")
+
+
+@advisor.command("reset-password", help="Set a new password for an advisor.")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help=STDIN_HELP)
+def reset_password(email: str, password_stdin: bool) -> None:
+    db = _app().extensions["db"]
+    with db.session() as s:
+        if auth.find_by_email(s, email) is None:
+            raise click.ClickException(f"no advisor with email {email}")
+    password = _read_password(password_stdin)
+    with db.session() as s:
+        found = auth.find_by_email(s, email)
+        found.password_hash = auth.hash_password(password)
+        ops.audit(s, None, "password_reset", f"advisor:{found.id}", via="cli")
+    click.echo(f"password changed for {auth.normalise_email(email)}")
+
+
+@advisor.command("deactivate", help="Stop an advisor signing in; their conversations go back "
+                                    "to the queue.")
+@click.argument("email")
+def deactivate(email: str) -> None:
+    db = _app().extensions["db"]
+    with db.session() as s:
+        found = auth.find_by_email(s, email)
+        if found is None:
+            raise click.ClickException(f"no advisor with email {email}")
+        advisor_id = found.id
+    released = ops.deactivate_advisor(db, advisor_id, None)
+    click.echo(f"deactivated {auth.normalise_email(email)}"
+               + (f"; {released} conversation(s) returned to the queue" if released else ""))
+
+
+@advisor.command("list", help="Every advisor, their role and when they were last seen.")
+def list_advisors() -> None:
+    db = _app().extensions["db"]
+    with db.session() as s:
+        rows = list(s.scalars(select(Advisor).order_by(Advisor.id)))
+    if not rows:
+        click.echo("no advisors yet: add one with `contact-assistant advisor create`")
+        return
+    click.echo(f"{'id':>4}  {'email':<32} {'role':<10} {'active':<6} {'last seen':<19} name")
+    for a in rows:
+        seen = a.last_seen_at.strftime("%Y-%m-%d %H:%M:%S") if a.last_seen_at else "never"
+        click.echo(f"{a.id:>4}  {a.email:<32} {a.role:<10} {'yes' if a.active else 'no':<6} "
+                   f"{seen:<19} {a.name}")
+
+
+@click.group(help="The advisors' queue.")
+def queue() -> None:
+    pass
+
+
+@queue.command("list", help="Tickets waiting for an advisor: most urgent first, then longest "
+                            "waiting.")
+def list_queue() -> None:
+    db = _app().extensions["db"]
+    now = utcnow()
+    with db.session() as s:
+        tickets = ops.queued(s)
+        lines = []
+        for t in tickets:
+            channel = s.scalar(select(Conversation.channel).where(
+                Conversation.id == t.conversation_id))
+            minutes = int((now - t.queued_at).total_seconds() // 60)
+            lines.append(f"{t.id:>5}  {t.priority:>3}  {t.reason:<15} {channel:<6} "
+                         f"{minutes:>4} min  {ops.snippet(t.summary, 60)}")
+    if not lines:
+        click.echo("no one is waiting")
+        return
+    click.echo(f"{'id':>5}  {'pri':>3}  {'reason':<15} {'chan':<6} {'waiting':>8}  said")
+    for line in lines:
+        click.echo(line)
