@@ -157,7 +157,18 @@ def load_settings() -> Settings:
         advisor_handle_minutes=_int("ADVISOR_HANDLE_MINUTES", 6),
         redact_kinds=kinds,
         testing=_bool("TESTING", False),
+        extra=_optional_extras(),
     )
+
+
+def _optional_extras() -> dict:
+    """Settings with built-in defaults elsewhere, passed through only when set."""
+    extras: dict = {}
+    if target := _env("ADVISOR_DIAL_TARGET"):
+        extras["ADVISOR_DIAL_TARGET"] = target  # e.g. "client:advisor-{id}" or "+441432260000"
+    if canned := _env("CANNED_REPLIES"):
+        extras["CANNED_REPLIES"] = tuple(r.strip() for r in canned.split("|") if r.strip())
+    return extras
 
 
 class Unmocked:
