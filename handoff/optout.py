@@ -1,7 +1,13 @@
 """The opt-out register: an append-only log of residents' choices, keyed by pseudonym.
 
-Current choices are derived from the events (latest event per scope wins); nothing is
-ever updated or deleted (see storage.models.OptOutEvent and its database triggers).
+Each event records who (a keyed pseudonym of the phone number, email or web session: never the
+raw value), which scope (automated_assistant, data_use, call_recording, sms), the action
+(opt_out or withdraw), the channel and method, the notice version the resident was shown,
+the conversation, the resident's words (redacted) and the UTC time.
+
+Current choices are derived from the events (the latest event per scope wins, across every
+identity we recognise for the resident); nothing is ever updated or deleted (see
+storage.models.OptOutEvent and its database triggers).
 """
 
 from __future__ import annotations
@@ -9,28 +15,44 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import OPTOUT_METHODS, OPTOUT_SCOPES, OptOutEvent
+from services.redaction import redact
+from storage.models import CHANNELS, OPTOUT_ACTIONS, OPTOUT_METHODS, OPTOUT_SCOPES, OptOutEvent
+
+# Kinds of identifier a pseudonym can be made from. Phone numbers and emails share "address",
+# so a number that calls and texts us is one subject.
+PSEUDONYM_KINDS = ("address", "web")
+MAX_UTTERANCE = 1000
 
 
 def normalise_address(address: str) -> str:
-    """Phone numbers to E.164-ish (+44...), emails lower-cased, anything else stripped."""
+    """Phone numbers to E.164 (+44...), emails lower-cased, anything else stripped.
+
+    "07700 900123", "+44 7700 900123", "0044 7700 900123" and "+44 (0)7700 900123" all become
+    "+447700900123", so every channel recognises the same resident.
+    """
     address = address.strip()
     if "@" in address:
         return address.lower()
+    address = re.sub(r"\(0\)", "", address)  # "+44 (0)1432 ..." drops the trunk zero
     digits = re.sub(r"[^\d+]", "", address)
     if digits.startswith("00"):
         digits = "+" + digits[2:]
     if digits.startswith("0"):
         digits = "+44" + digits[1:]
+    if digits.startswith("+440"):
+        digits = "+44" + digits[4:]
     return digits or address
 
 
 def pseudonym(key: str, kind: str, value: str) -> str:
     """Keyed HMAC-SHA256 of an identifier; the raw number or email is never stored here."""
+    if not key:
+        raise ValueError("the opt-out pseudonym key (OPTOUT_HMAC_KEY) is not set")
     normalised = normalise_address(value) if kind == "address" else value
     return hmac.new(key.encode(), f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
 
@@ -46,13 +68,22 @@ def record(
     notice_version: str,
     conversation_id: str | None,
     utterance: str | None,
+    redact_kinds: Iterable[str] | None = None,
 ) -> OptOutEvent:
+    """Append one event. The resident's words are redacted again here, whoever passed them."""
+    if not subject:
+        raise ValueError("an opt-out event needs a subject")
     if scope not in OPTOUT_SCOPES:
         raise ValueError(f"unknown opt-out scope {scope!r}")
-    if action not in ("opt_out", "withdraw"):
+    if action not in OPTOUT_ACTIONS:
         raise ValueError(f"unknown opt-out action {action!r}")
     if method not in OPTOUT_METHODS:
         raise ValueError(f"unknown opt-out method {method!r}")
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    if not notice_version:
+        raise ValueError("an opt-out event needs the notice version the resident was shown")
+    words = redact((utterance or "").strip(), redact_kinds)[:MAX_UTTERANCE] or None
     event = OptOutEvent(
         subject=subject,
         scope=scope,
@@ -61,35 +92,84 @@ def record(
         method=method,
         notice_version=notice_version,
         conversation_id=conversation_id,
-        utterance=(utterance or "")[:1000] or None,
+        utterance=words,
     )
     session.add(event)
     session.flush()
     return event
 
 
-def history(session: Session, subject: str) -> list[OptOutEvent]:
+def _subjects(subjects: str | Iterable[str | None]) -> list[str]:
+    if isinstance(subjects, str):
+        return [subjects]
+    return list(dict.fromkeys(s for s in subjects if s))
+
+
+def history(session: Session, subjects: str | Iterable[str | None]) -> list[OptOutEvent]:
+    """Every event for one subject (or several identities of one resident), oldest first."""
+    wanted = _subjects(subjects)
+    if not wanted:
+        return []
     return list(
         session.scalars(
-            select(OptOutEvent).where(OptOutEvent.subject == subject).order_by(OptOutEvent.id)
+            select(OptOutEvent).where(OptOutEvent.subject.in_(wanted)).order_by(OptOutEvent.id)
         )
     )
 
 
-def current_choices(session: Session, subjects: list[str | None]) -> set[str]:
-    """Scopes the resident has opted out of, across every identity we recognise for them."""
-    subjects = [s for s in subjects if s]
-    if not subjects:
+def current_choices(session: Session, subjects: Iterable[str | None]) -> set[str]:
+    """Scopes the resident has opted out of, across every identity we recognise for them.
+
+    The latest event per scope wins (ids are assigned in order, so the register's order is the
+    order residents told us).
+    """
+    wanted = _subjects(subjects)
+    if not wanted:
         return set()
-    latest: dict[str, tuple[int, str]] = {}
+    latest: dict[str, str] = {}
     rows = session.execute(
-        select(OptOutEvent.id, OptOutEvent.scope, OptOutEvent.action)
-        .where(OptOutEvent.subject.in_(subjects))
+        select(OptOutEvent.scope, OptOutEvent.action)
+        .where(OptOutEvent.subject.in_(wanted))
         .order_by(OptOutEvent.id)
     )
-    for event_id, scope, action in rows:
-        latest[scope] = (event_id, action)
-    return {scope for scope, (_id, action) in latest.items() if action == "opt_out"}
+    for scope, action in rows:
+        latest[scope] = action
+    return {scope for scope, action in latest.items() if action == "opt_out"}
+
+
+def has_opted_out(session: Session, subjects: Iterable[str | None], scope: str) -> bool:
+    """For channels that check one scope (the voice channel before <Record>, SMS before sending)."""
+    if scope not in OPTOUT_SCOPES:
+        raise ValueError(f"unknown opt-out scope {scope!r}")
+    return scope in current_choices(session, subjects)
+
+
+def carry_over(
+    session: Session,
+    *,
+    from_subjects: Iterable[str | None],
+    to_subject: str,
+    channel: str,
+    notice_version: str,
+    conversation_id: str | None,
+) -> list[OptOutEvent]:
+    """A resident identified themselves: their current opt-outs follow them to the new identity.
+
+    Appends an event for each scope opted out under `from_subjects` that `to_subject` has not
+    opted out of, so a choice made in web chat before the resident gave their number is
+    honoured when that number calls or texts.
+    """
+    before = current_choices(session, from_subjects)
+    already = current_choices(session, [to_subject])
+    events = []
+    for scope in OPTOUT_SCOPES:
+        if scope in before and scope not in already:
+            events.append(record(
+                session, subject=to_subject, scope=scope, action="opt_out", channel=channel,
+                method="text", notice_version=notice_version, conversation_id=conversation_id,
+                utterance="(carried over when the resident identified themselves)",
+            ))
+    return events
 
 
 SCOPE_WORDS = {
@@ -105,4 +185,7 @@ def describe_choices(scopes: set[str]) -> str:
     if not scopes:
         return "We have no choices recorded for you. You can use the assistant or talk to a person."
     parts = [SCOPE_WORDS[s] for s in OPTOUT_SCOPES if s in scopes]
-    return "You have asked " + "; and ".join(parts) + ". We will keep to this until you tell us otherwise."
+    return (
+        "You have asked " + "; and ".join(parts)
+        + ". We will keep to this until you tell us otherwise."
+    )

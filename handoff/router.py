@@ -20,7 +20,7 @@ from handoff import optout
 from handoff.availability import OpeningHours, QueueStatus, queue_status
 from handoff.rasa_client import AssistantUnavailable, RasaClient
 from handoff.signals import REASON_PRIORITY, ChoiceSignal, Reply, parse_bot_messages
-from services.redaction import redact
+from services.redaction import redact, redact_data
 from storage.db import Database
 from storage.models import (
     CallbackRequest,
@@ -110,7 +110,9 @@ class ConversationRouter:
 
     # --- identities -----------------------------------------------------------------------
 
-    def subject_for(self, *, address: str | None = None, session_key: str | None = None) -> str | None:
+    def subject_for(
+        self, *, address: str | None = None, session_key: str | None = None
+    ) -> str | None:
         key = self.settings.optout_hmac_key
         if address:
             return optout.pseudonym(key, "address", address)
@@ -168,6 +170,12 @@ class ConversationRouter:
             prefs = dict(conv.prefs or {})
             prefs["identified_subject"] = self.subject_for(address=address)
             conv.prefs = prefs
+            # Choices made before they identified themselves follow them to that identity.
+            optout.carry_over(
+                s, from_subjects=[conv.subject], to_subject=prefs["identified_subject"],
+                channel=conv.channel, notice_version=self.settings.data_notice_version,
+                conversation_id=conv.id,
+            )
 
     # --- the main path ----------------------------------------------------------------------
 
@@ -193,13 +201,14 @@ class ConversationRouter:
             channel, state = conv.channel, conv.state
             subjects = self._subjects(conv)
             opted_out = optout.current_choices(s, subjects)
+            if "data_use" in opted_out:  # a standing choice covers every later conversation
+                conv.data_use_opt_out = True
             if state in ("waiting", "advisor"):
                 # A person has (or will have) this conversation: the assistant stays out of it.
                 ticket = self._open_ticket(s, conv.id)
                 return RouteResult(conv.id, channel, state, ticket_id=ticket.id if ticket else None,
                                    queue=self._status(s, ticket))
             if "automated_assistant" in opted_out:
-                conv.data_use_opt_out = conv.data_use_opt_out or "data_use" in opted_out
                 result = self._handoff(s, conv, "opt_out", TEXT_OPTED_OUT, {})
                 return result
             metadata = {"channel": channel, "subject": conv.subject,
@@ -218,6 +227,16 @@ class ConversationRouter:
                 return result
 
         parsed = parse_bot_messages(turn.messages)
+        if not (parsed.replies or parsed.handoff or parsed.choices or parsed.wants_choices_report):
+            # Rasa answers 200 with no messages when the action server behind it is down:
+            # saying nothing is a failure too, so the resident goes to a person.
+            log.warning("assistant said nothing for a %s conversation", channel)
+            with self.db.session() as s:
+                conv = self._get(s, conversation_id)
+                result = self._handoff(s, conv, "system_failure", TEXT_FAILURE,
+                                       {"note": "The assistant gave no answer."})
+                result.assistant_failed = True
+                return result
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
             msg = s.get(Message, resident_msg_id)
@@ -293,8 +312,10 @@ class ConversationRouter:
             conv.prefs = prefs
             return prefs
 
-    def request_callback(self, conversation_id: str, *, phone: str | None, preferred_time: str | None,
-                         notes: str | None = None, recording_url: str | None = None) -> int:
+    def request_callback(
+        self, conversation_id: str, *, phone: str | None, preferred_time: str | None,
+        notes: str | None = None, recording_url: str | None = None,
+    ) -> int:
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
             ticket = self._open_ticket(s, conv.id)
@@ -302,7 +323,8 @@ class ConversationRouter:
                 conversation_id=conv.id,
                 ticket_id=ticket.id if ticket else None,
                 phone=optout.normalise_address(phone) if phone else None,
-                preferred_time=(preferred_time or "")[:120] or None,
+                preferred_time=redact((preferred_time or "")[:120],
+                                      self.settings.redact_kinds) or None,
                 notes=redact(notes, self.settings.redact_kinds) if notes else None,
                 recording_url=recording_url,
             )
@@ -367,7 +389,8 @@ class ConversationRouter:
     def _open_ticket(s: Session, conversation_id: str) -> HandoffTicket | None:
         return s.scalar(
             select(HandoffTicket)
-            .where(HandoffTicket.conversation_id == conversation_id, HandoffTicket.status != "closed")
+            .where(HandoffTicket.conversation_id == conversation_id,
+                   HandoffTicket.status != "closed")
             .order_by(HandoffTicket.id.desc())
             .limit(1)
         )
@@ -379,7 +402,8 @@ class ConversationRouter:
                        method: str, utterance: str | None) -> None:
         subject = (conv.prefs or {}).get("identified_subject") or conv.subject
         if subject is None:
-            subject = self.subject_for(session_key=conv.id)
+            # No session or number: the conversation is its own subject (and must stay one).
+            subject = conv.subject = self.subject_for(session_key=conv.id)
         optout.record(
             s,
             subject=subject,
@@ -390,13 +414,15 @@ class ConversationRouter:
             notice_version=self.settings.data_notice_version,
             conversation_id=conv.id,
             utterance=choice.utterance or utterance,
+            redact_kinds=self.settings.redact_kinds,
         )
         if choice.scope == "data_use":
             conv.data_use_opt_out = choice.action == "opt_out"
 
     def _summary(self, s: Session, conv: Conversation, extra: dict[str, Any]) -> dict[str, Any]:
         said = list(s.scalars(
-            select(Message.text).where(Message.conversation_id == conv.id, Message.sender == "resident")
+            select(Message.text)
+            .where(Message.conversation_id == conv.id, Message.sender == "resident")
             .order_by(Message.id.desc()).limit(6)
         ))[::-1]
         intents = [i for i in s.scalars(
@@ -415,7 +441,7 @@ class ConversationRouter:
                 conversation_id=conv.id,
                 reason=reason,
                 priority=priority or REASON_PRIORITY.get(reason, 3),
-                summary=self._summary(s, conv, extra),
+                summary=redact_data(self._summary(s, conv, extra), self.settings.redact_kinds),
                 status="queued",
             )
             s.add(ticket)

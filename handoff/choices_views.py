@@ -1,0 +1,111 @@
+"""Advisors record a resident's choice on their behalf: /advisor/choices (any signed-in advisor).
+
+The form (CSRF-protected like every POST in the app) takes a conversation id, a scope and an
+action, and appends an event to the opt-out register through the router with method "advisor".
+The console can link here (`?conversation=<id>&next=/advisor/...`) or post the same fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from handoff.router import ConversationNotFound
+from storage.models import OPTOUT_ACTIONS, OPTOUT_SCOPES, AuditLog
+
+bp = Blueprint("choices", __name__, url_prefix="/advisor/choices", template_folder="templates")
+
+SCOPE_LABELS = {
+    "automated_assistant": "Use of the automated assistant",
+    "data_use": "Keeping and using their conversations to improve the service",
+    "call_recording": "Recording their calls",
+    "sms": "Text messages from us",
+}
+ACTION_LABELS = {"opt_out": "They do not want this (opt out)",
+                 "withdraw": "They have changed their mind (withdraw an opt-out)"}
+MAX_NOTE = 500
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site /advisor paths are followed afterwards (no open redirects)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/advisor") or "\\" in target:
+        return None
+    return target
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _render(form: dict[str, str], errors: dict[str, str], status: int = 200,
+            done: str | None = None) -> Any:
+    return render_template(
+        "reports/choice_form.html", form=form, errors=errors, done=done,
+        scopes=SCOPE_LABELS, actions=ACTION_LABELS,
+    ), status
+
+
+@bp.get("/")
+@login_required
+def form():
+    values = {"conversation_id": request.args.get("conversation", ""),
+              "scope": "", "action": "", "note": "",
+              "next": _safe_next(request.args.get("next")) or ""}
+    return _render(values, {})
+
+
+@bp.post("/")
+@login_required
+def record():
+    values = {k: (request.form.get(k) or "").strip()
+              for k in ("conversation_id", "scope", "action", "note", "next")}
+    errors: dict[str, str] = {}
+    if not values["conversation_id"]:
+        errors["conversation_id"] = "Enter the conversation ID"
+    if values["scope"] not in OPTOUT_SCOPES:
+        errors["scope"] = "Select what the choice is about"
+    if values["action"] not in OPTOUT_ACTIONS:
+        errors["action"] = "Select whether they are opting out or withdrawing an opt-out"
+    if len(values["note"]) > MAX_NOTE:
+        errors["note"] = f"The note must be {MAX_NOTE} characters or fewer"
+    router = current_app.extensions["router"]
+    if not errors:
+        try:
+            router.record_choice(values["conversation_id"], values["scope"], values["action"],
+                                 method="advisor", utterance=values["note"] or None)
+        except ConversationNotFound:
+            errors["conversation_id"] = "There is no conversation with that ID"
+    if errors:
+        if _wants_json():
+            return jsonify(errors=errors), 400
+        return _render(values, errors, 400)
+
+    db = current_app.extensions["db"]
+    with db.session() as s:
+        s.add(AuditLog(advisor_id=current_user.id, action="record_choice",
+                       target=f"conversation:{values['conversation_id']}",
+                       detail={"scope": values["scope"], "action": values["action"]}))
+    choices = router.choices(values["conversation_id"])
+    if _wants_json():
+        return jsonify(recorded={"scope": values["scope"], "action": values["action"]},
+                       choices=sorted(choices))
+    target = _safe_next(values["next"])
+    if target:
+        return redirect(target, code=303)
+    now = [SCOPE_LABELS[sc].lower() for sc in OPTOUT_SCOPES if sc in choices]
+    done = ("Choice recorded. The resident has now opted out of: " + "; ".join(now) + "."
+            if now else "Choice recorded. The resident has no opt-outs now.")
+    return _render({"conversation_id": values["conversation_id"], "scope": "", "action": "",
+                    "note": "", "next": ""}, {}, done=done)
+
+
+@bp.app_template_global()
+def choices_form_url(conversation_id: str, next_url: str | None = None) -> str:
+    """For the console: the link to this form for one conversation."""
+    return url_for("choices.form", conversation=conversation_id, next=next_url)

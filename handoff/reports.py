@@ -1,0 +1,289 @@
+"""KPI figures for supervisors and the governance board, computed from the database.
+
+Pure: `compute()` reads and never writes. Every figure is given overall, by channel and by ISO
+week (UTC), as counts with their numerator and denominator so the board can check the sums.
+
+Definitions (each one is what the CSV download and the page say):
+- conversations: conversations started (by `created_at`).
+- containment rate: conversations that never had a handoff ticket (the assistant finished or
+  closed them) / all conversations.
+- handoff rate by reason: conversations with at least one ticket for that reason / all
+  conversations ("any" counts conversations with any ticket once).
+- opt-out rate by scope: opt-out events (action opt_out) in the register / conversations.
+  Events are placed by their own channel and time. Withdrawals are counted alongside.
+- satisfaction: the average of residents' 1-5 scores, and how many scores there were.
+- fallback rate: resident messages whose intent was nlu_fallback / resident messages with an
+  intent. Messages are placed by their conversation's channel and their own time.
+- top intents: the most common intents of resident messages (nlu_fallback is reported by the
+  fallback rate, not here).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    CHANNELS,
+    HANDOFF_REASONS,
+    OPTOUT_SCOPES,
+    Conversation,
+    HandoffTicket,
+    Message,
+    OptOutEvent,
+)
+
+FALLBACK_INTENT = "nlu_fallback"
+METRICS = ("conversations", "containment", "handoff", "optout", "satisfaction", "fallback",
+           "intents")
+METRIC_TITLES = {
+    "conversations": "Conversations",
+    "containment": "Containment rate",
+    "handoff": "Handoff rate by reason",
+    "optout": "Opt-out rate by scope",
+    "satisfaction": "Satisfaction",
+    "fallback": "Fallback rate",
+    "intents": "Top intents",
+}
+CHANNEL_NAMES = {"web": "Web chat", "phone": "Phone", "sms": "SMS"}
+ALL = ("all", "all")
+
+# (dimension, group): ("all", "all"), ("channel", "web"), ("week", "2026-W03")
+Key = tuple[str, str]
+
+
+def iso_week(when: datetime | date) -> str:
+    year, week, _ = when.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_monday(label: str) -> date:
+    year, week = label.split("-W")
+    return date.fromisocalendar(int(year), int(week), 1)
+
+
+def weeks_between(first: str, last: str) -> list[str]:
+    """Every ISO week from `first` to `last`, so charts show empty weeks as zero."""
+    out, day, end = [], week_monday(first), week_monday(last)
+    while day <= end:
+        out.append(iso_week(day))
+        day += timedelta(days=7)
+    return out
+
+
+@dataclass(frozen=True)
+class Rate:
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+
+@dataclass(frozen=True)
+class Average:
+    total: int
+    count: int
+
+    @property
+    def value(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+
+@dataclass
+class Report:
+    since: datetime | None
+    until: datetime | None
+    channels: list[str]
+    weeks: list[str]
+    conversations: dict[Key, int] = field(default_factory=dict)
+    containment: dict[Key, Rate] = field(default_factory=dict)
+    handoff: dict[str, dict[Key, Rate]] = field(default_factory=dict)  # reason ("any") -> ...
+    optout: dict[str, dict[Key, Rate]] = field(default_factory=dict)  # scope -> ...
+    withdrawals: dict[str, dict[Key, int]] = field(default_factory=dict)
+    satisfaction: dict[Key, Average] = field(default_factory=dict)
+    fallback: dict[Key, Rate] = field(default_factory=dict)
+    intents: dict[Key, list[tuple[str, int]]] = field(default_factory=dict)
+
+    def groups(self) -> list[Key]:
+        return ([ALL] + [("channel", c) for c in self.channels]
+                + [("week", w) for w in self.weeks])
+
+    def rows(self, metric: str) -> list[dict[str, object]]:
+        """Flat rows for CSV and the data tables: dimension, group, measure, numerator,
+        denominator, value."""
+        if metric not in METRICS:
+            raise KeyError(metric)
+        out: list[dict[str, object]] = []
+
+        def add(key: Key, measure: str, numerator, denominator, value) -> None:
+            out.append({"dimension": key[0], "group": key[1], "measure": measure,
+                        "numerator": numerator, "denominator": denominator, "value": value})
+
+        for key in self.groups():
+            if metric == "conversations":
+                n = self.conversations.get(key, 0)
+                add(key, "conversations", n, "", n)
+            elif metric == "containment":
+                r = self.containment.get(key, Rate(0, 0))
+                add(key, "contained", r.numerator, r.denominator, r.value)
+            elif metric == "handoff":
+                for reason in ("any", *HANDOFF_REASONS):
+                    r = self.handoff[reason].get(key, Rate(0, 0))
+                    add(key, reason, r.numerator, r.denominator, r.value)
+            elif metric == "optout":
+                for scope in OPTOUT_SCOPES:
+                    r = self.optout[scope].get(key, Rate(0, 0))
+                    add(key, scope, r.numerator, r.denominator, r.value)
+                    add(key, f"{scope} withdrawals", self.withdrawals[scope].get(key, 0), "",
+                        self.withdrawals[scope].get(key, 0))
+            elif metric == "satisfaction":
+                a = self.satisfaction.get(key, Average(0, 0))
+                add(key, "average score", a.total, a.count, a.value)
+            elif metric == "fallback":
+                r = self.fallback.get(key, Rate(0, 0))
+                add(key, FALLBACK_INTENT, r.numerator, r.denominator, r.value)
+            elif metric == "intents":
+                for intent, n in self.intents.get(key, []):
+                    add(key, intent, n, "", n)
+        return out
+
+
+def _keys(channel: str, when: datetime) -> tuple[Key, Key, Key]:
+    return ALL, ("channel", channel), ("week", iso_week(when))
+
+
+def _in_range(column, since: datetime | None, until: datetime | None):
+    conditions = []
+    if since is not None:
+        conditions.append(column >= since)
+    if until is not None:
+        conditions.append(column < until)
+    return conditions
+
+
+def compute(s: Session, *, since: datetime | None = None, until: datetime | None = None,
+            top_n: int = 10) -> Report:
+    """All KPIs for conversations (and events, messages) from `since` up to `until` (UTC)."""
+    conv_rows = s.execute(
+        select(Conversation.id, Conversation.channel, Conversation.created_at,
+               Conversation.satisfaction)
+        .where(*_in_range(Conversation.created_at, since, until))
+    ).all()
+    conv_ids = {row.id for row in conv_rows}
+    reasons_by_conv: dict[str, set[str]] = defaultdict(set)
+    for conv_id, reason in s.execute(select(HandoffTicket.conversation_id, HandoffTicket.reason)):
+        if conv_id in conv_ids:
+            reasons_by_conv[conv_id].add(reason)
+    event_rows = s.execute(
+        select(OptOutEvent.scope, OptOutEvent.action, OptOutEvent.channel, OptOutEvent.at)
+        .where(*_in_range(OptOutEvent.at, since, until))
+    ).all()
+    message_rows = s.execute(
+        select(Conversation.channel, Message.sent_at, Message.intent)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.sender == "resident", Message.intent.is_not(None),
+               *_in_range(Message.sent_at, since, until))
+    ).all()
+
+    conversations: Counter[Key] = Counter()
+    contained: Counter[Key] = Counter()
+    handed: dict[str, Counter[Key]] = {r: Counter() for r in ("any", *HANDOFF_REASONS)}
+    score_total: Counter[Key] = Counter()
+    score_count: Counter[Key] = Counter()
+    weeks: set[str] = set()
+    channels: set[str] = set()
+    for conv_id, channel, created, score in conv_rows:
+        keys = _keys(channel, created)
+        weeks.add(keys[2][1])
+        channels.add(channel)
+        reasons = reasons_by_conv.get(conv_id, set())
+        for key in keys:
+            conversations[key] += 1
+            if not reasons:
+                contained[key] += 1
+            else:
+                handed["any"][key] += 1
+            for reason in reasons:
+                handed.setdefault(reason, Counter())[key] += 1
+            if score is not None:
+                score_total[key] += score
+                score_count[key] += 1
+
+    opted: dict[str, Counter[Key]] = {scope: Counter() for scope in OPTOUT_SCOPES}
+    withdrawn: dict[str, Counter[Key]] = {scope: Counter() for scope in OPTOUT_SCOPES}
+    for scope, action, channel, at in event_rows:
+        keys = _keys(channel, at)
+        weeks.add(keys[2][1])
+        channels.add(channel)
+        target = opted if action == "opt_out" else withdrawn
+        for key in keys:
+            target.setdefault(scope, Counter())[key] += 1
+
+    with_intent: Counter[Key] = Counter()
+    fell_back: Counter[Key] = Counter()
+    intent_counts: dict[Key, Counter[str]] = defaultdict(Counter)
+    for channel, sent_at, intent in message_rows:
+        keys = _keys(channel, sent_at)
+        weeks.add(keys[2][1])
+        channels.add(channel)
+        for key in keys:
+            with_intent[key] += 1
+            if intent == FALLBACK_INTENT:
+                fell_back[key] += 1
+            else:
+                intent_counts[key][intent] += 1
+
+    week_list = weeks_between(min(weeks), max(weeks)) if weeks else []
+    channel_list = [c for c in CHANNELS if c in channels] + sorted(channels - set(CHANNELS))
+    report = Report(since=since, until=until, channels=channel_list, weeks=week_list)
+    for key in report.groups():
+        n = conversations.get(key, 0)
+        report.conversations[key] = n
+        report.containment[key] = Rate(contained.get(key, 0), n)
+        report.satisfaction[key] = Average(score_total.get(key, 0), score_count.get(key, 0))
+        report.fallback[key] = Rate(fell_back.get(key, 0), with_intent.get(key, 0))
+        # Most common first; ties in name order, so the list is stable.
+        report.intents[key] = sorted(intent_counts.get(key, Counter()).items(),
+                                     key=lambda item: (-item[1], item[0]))[:top_n]
+    report.handoff = {reason: {key: Rate(counter.get(key, 0), report.conversations[key])
+                               for key in report.groups()}
+                      for reason, counter in handed.items()}
+    report.optout = {scope: {key: Rate(counter.get(key, 0), report.conversations[key])
+                             for key in report.groups()}
+                     for scope, counter in opted.items()}
+    report.withdrawals = {scope: {key: counter.get(key, 0) for key in report.groups()}
+                          for scope, counter in withdrawn.items()}
+    return report
+
+
+def percent(value: float | None, places: int = 1) -> str:
+    return "–" if value is None else f"{value * 100:.{places}f}%"
+
+
+def label(key: Key) -> str:
+    dimension, group = key
+    if dimension == "all":
+        return "All channels"
+    if dimension == "channel":
+        return CHANNEL_NAMES.get(group, group)
+    return f"Week of {week_monday(group).strftime('%-d %b %Y')} ({group})"
+
+
+def csv_rows(report: Report, metric: str) -> Iterable[list[object]]:
+    """Header and rows for `<metric>.csv`; rates as fractions with 4 decimal places."""
+    yield ["dimension", "group", "measure", "numerator", "denominator", "value"]
+    for row in report.rows(metric):
+        value = row["value"]
+        if isinstance(value, float):
+            value = f"{value:.4f}"
+        elif value is None:
+            value = ""
+        yield [row["dimension"], row["group"], row["measure"], row["numerator"],
+               row["denominator"], value]

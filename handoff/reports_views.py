@@ -1,0 +1,345 @@
+"""KPI reports for supervisors and admins: /advisor/reports and /advisor/reports/<metric>.csv.
+
+Charts are accessible SVG drawn on the server (role="img", <title>, <desc>), each with a data
+table beside it, so the page needs no JavaScript. The CSV downloads are for the governance board.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_login import current_user, login_required
+from markupsafe import Markup, escape
+
+from handoff import reports
+from storage.models import HANDOFF_REASONS, OPTOUT_SCOPES, utcnow
+
+bp = Blueprint("reports", __name__, url_prefix="/advisor/reports", template_folder="templates")
+
+REPORT_ROLES = ("supervisor", "admin")
+PERIODS = {"4": "Last 4 weeks", "12": "Last 12 weeks", "26": "Last 26 weeks",
+           "52": "Last 52 weeks", "all": "All time"}
+DEFAULT_PERIOD = "12"
+REASON_NAMES = {
+    "any": "Any reason",
+    "requested": "Asked for a person",
+    "opt_out": "Opted out of the assistant",
+    "not_understood": "Not understood",
+    "safeguarding": "Safeguarding",
+    "housing": "Housing",
+    "complaint": "Complaint",
+    "system_failure": "Assistant failed",
+}
+SCOPE_NAMES = {
+    "automated_assistant": "Automated assistant",
+    "data_use": "Data use",
+    "call_recording": "Call recording",
+    "sms": "Text messages",
+}
+
+
+def supervisors_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Signed-in supervisors and admins; anyone else signed in gets 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if getattr(current_user, "role", None) not in REPORT_ROLES:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+# --- period ------------------------------------------------------------------------------------
+
+
+def period_bounds(period: str, now: datetime | None = None) -> tuple[datetime | None, str]:
+    """`since` for a period: whole ISO weeks ending with the current one."""
+    if period not in PERIODS:
+        period = DEFAULT_PERIOD
+    if period == "all":
+        return None, period
+    now = now or utcnow()
+    monday = datetime(now.year, now.month, now.day) - timedelta(days=now.weekday())
+    return monday - timedelta(weeks=int(period) - 1), period
+
+
+# --- SVG charts ---------------------------------------------------------------------------------
+
+BAR_COLOUR = "#1d70b8"
+TEXT_COLOUR = "#0b0c0c"
+GRID_COLOUR = "#b1b4b6"
+FONT = "arial, sans-serif"
+
+
+@dataclass
+class Bar:
+    label: str
+    value: float | None
+    text: str
+
+
+def bar_chart(chart_id: str, title: str, description: str, bars: list[Bar],
+              max_value: float | None = None) -> Markup:
+    """A horizontal bar chart as accessible SVG: role="img", labelled by its <title> and <desc>.
+
+    Presentation attributes only (no style attributes), so it works under the strict CSP.
+    """
+    label_w, bar_w, value_w, row_h, pad = 260, 500, 140, 30, 8
+    width = label_w + bar_w + value_w
+    height = pad * 2 + row_h * max(len(bars), 1)
+    top = max([b.value for b in bars if b.value is not None] + [max_value or 0, 0])
+    scale = bar_w / top if top else 0
+    cid = escape(chart_id)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="app-chart" role="img" '
+        f'aria-labelledby="{cid}-title {cid}-desc" viewBox="0 0 {width} {height}" '
+        f'width="100%" preserveAspectRatio="xMinYMin meet" focusable="false" '
+        f'font-family="{FONT}" font-size="16">',
+        f'<title id="{cid}-title">{escape(title)}</title>',
+        f'<desc id="{cid}-desc">{escape(description)}</desc>',
+        f'<line x1="{label_w}" y1="{pad}" x2="{label_w}" y2="{height - pad}" '
+        f'stroke="{GRID_COLOUR}" stroke-width="1"/>',
+    ]
+    if not bars:
+        parts.append(f'<text x="{label_w + 8}" y="{pad + 19}" fill="{TEXT_COLOUR}">No data</text>')
+    for i, bar in enumerate(bars):
+        y = pad + i * row_h
+        length = round((bar.value or 0) * scale, 1)
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + 20}" text-anchor="end" fill="{TEXT_COLOUR}">'
+            f"{escape(bar.label)}</text>"
+        )
+        if length > 0:
+            parts.append(f'<rect x="{label_w}" y="{y + 5}" width="{length}" height="{row_h - 10}" '
+                         f'fill="{BAR_COLOUR}"/>')
+        parts.append(f'<text x="{label_w + length + 6}" y="{y + 20}" fill="{TEXT_COLOUR}">'
+                     f"{escape(bar.text)}</text>")
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every dynamic value above is escaped
+
+
+# --- view models ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    caption: str
+    head: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Section:
+    metric: str
+    title: str
+    definition: str
+    charts: list[Markup] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+
+def _count_of(rate: reports.Rate) -> str:
+    return f"{rate.numerator} of {rate.denominator} ({reports.percent(rate.value)})"
+
+
+def _average(avg: reports.Average) -> str:
+    return "–" if avg.value is None else f"{avg.value:.2f} ({avg.count} scores)"
+
+
+def _groups(report: reports.Report, dimension: str) -> list[reports.Key]:
+    return [k for k in report.groups() if k[0] in (("all", "channel") if dimension == "channel"
+                                                   else ("week",))]
+
+
+def _week_short(key: reports.Key) -> str:
+    return reports.week_monday(key[1]).strftime("%-d %b")
+
+
+def build_sections(report: reports.Report, period_text: str) -> list[Section]:
+    by_channel = _groups(report, "channel")
+    by_week = _groups(report, "week")
+    sections: list[Section] = []
+
+    # Conversations
+    s = Section("conversations", "Conversations", "Conversations started in the period.")
+    s.charts.append(bar_chart(
+        "chart-conversations-week", f"Conversations by week, {period_text}",
+        "Bar chart of the number of conversations started each week. The same figures are in "
+        "the table that follows.",
+        [Bar(_week_short(k), report.conversations[k], str(report.conversations[k]))
+         for k in by_week]))
+    s.tables.append(Table("Conversations by channel and week", ["Group", "Conversations"],
+                          [[reports.label(k), str(report.conversations[k])]
+                           for k in by_channel + by_week]))
+    sections.append(s)
+
+    # Containment
+    s = Section("containment", "Containment rate",
+                "Conversations the assistant finished without a handoff ticket, out of all "
+                "conversations.")
+    s.charts.append(bar_chart(
+        "chart-containment-channel", f"Containment rate by channel, {period_text}",
+        "Bar chart of the percentage of conversations finished without a person, for all "
+        "channels and each channel. The same figures are in the table that follows.",
+        [Bar(reports.label(k), report.containment[k].value,
+             reports.percent(report.containment[k].value)) for k in by_channel],
+        max_value=1))
+    s.tables.append(Table("Containment rate by channel and week",
+                          ["Group", "Contained", "Conversations", "Rate"],
+                          [[reports.label(k), str(report.containment[k].numerator),
+                            str(report.containment[k].denominator),
+                            reports.percent(report.containment[k].value)]
+                           for k in by_channel + by_week]))
+    sections.append(s)
+
+    # Handoff by reason
+    reasons = ["any", *HANDOFF_REASONS]
+    s = Section("handoff", "Handoff rate by reason",
+                "Conversations with a handoff ticket for each reason, out of all conversations. "
+                "A conversation handed over twice for different reasons counts under both; "
+                "'Any reason' counts it once.")
+    s.charts.append(bar_chart(
+        "chart-handoff-reason", f"Handoff rate by reason, all channels, {period_text}",
+        "Bar chart of the percentage of conversations handed to a person, for each reason. "
+        "The same figures are in the table that follows.",
+        [Bar(REASON_NAMES[r], report.handoff[r][reports.ALL].value,
+             reports.percent(report.handoff[r][reports.ALL].value)) for r in reasons],
+        max_value=1))
+    s.tables.append(Table("Handoff rate by reason and channel",
+                          ["Reason"] + [reports.label(k) for k in by_channel],
+                          [[REASON_NAMES[r]] + [_count_of(report.handoff[r][k]) for k in by_channel]
+                           for r in reasons]))
+    s.tables.append(Table("Handoff rate (any reason) by week", ["Week", "Handed over", "Rate"],
+                          [[reports.label(k), str(report.handoff["any"][k].numerator),
+                            reports.percent(report.handoff["any"][k].value)] for k in by_week]))
+    sections.append(s)
+
+    # Opt-outs by scope
+    s = Section("optout", "Opt-out rate by scope",
+                "Opt-outs recorded in the register for each scope, out of all conversations. "
+                "Withdrawals (residents changing their mind) are counted beside them.")
+    s.charts.append(bar_chart(
+        "chart-optout-scope", f"Opt-out rate by scope, all channels, {period_text}",
+        "Bar chart of opt-outs per conversation, for each scope. The same figures are in the "
+        "table that follows.",
+        [Bar(SCOPE_NAMES[sc], report.optout[sc][reports.ALL].value,
+             reports.percent(report.optout[sc][reports.ALL].value)) for sc in OPTOUT_SCOPES]))
+    s.tables.append(Table("Opt-outs by scope and channel",
+                          ["Scope"] + [reports.label(k) for k in by_channel] + ["Withdrawals"],
+                          [[SCOPE_NAMES[sc]] + [_count_of(report.optout[sc][k]) for k in by_channel]
+                           + [str(report.withdrawals[sc][reports.ALL])] for sc in OPTOUT_SCOPES]))
+    s.tables.append(Table("Opt-outs by scope and week",
+                          ["Week"] + [SCOPE_NAMES[sc] for sc in OPTOUT_SCOPES],
+                          [[reports.label(k)] + [str(report.optout[sc][k].numerator)
+                                                 for sc in OPTOUT_SCOPES] for k in by_week]))
+    sections.append(s)
+
+    # Satisfaction
+    s = Section("satisfaction", "Satisfaction",
+                "The average of residents' scores from 1 (very poor) to 5 (very good), and how "
+                "many residents gave one.")
+    s.charts.append(bar_chart(
+        "chart-satisfaction-channel", f"Average satisfaction by channel, {period_text}",
+        "Bar chart of the average score out of 5 for all channels and each channel. The same "
+        "figures are in the table that follows.",
+        [Bar(reports.label(k), report.satisfaction[k].value,
+             _average(report.satisfaction[k])) for k in by_channel], max_value=5))
+    s.tables.append(Table("Satisfaction by channel and week", ["Group", "Average", "Scores"],
+                          [[reports.label(k),
+                            "–" if report.satisfaction[k].value is None
+                            else f"{report.satisfaction[k].value:.2f}",
+                            str(report.satisfaction[k].count)] for k in by_channel + by_week]))
+    sections.append(s)
+
+    # Fallback
+    s = Section("fallback", "Fallback rate",
+                "Resident messages the assistant did not understand (nlu_fallback), out of "
+                "resident messages the assistant classified.")
+    s.charts.append(bar_chart(
+        "chart-fallback-week", f"Fallback rate by week, {period_text}",
+        "Bar chart of the percentage of resident messages not understood, each week. The same "
+        "figures are in the table that follows.",
+        [Bar(_week_short(k), report.fallback[k].value, reports.percent(report.fallback[k].value))
+         for k in by_week]))
+    s.tables.append(Table("Fallback rate by channel and week",
+                          ["Group", "Not understood", "Messages", "Rate"],
+                          [[reports.label(k), str(report.fallback[k].numerator),
+                            str(report.fallback[k].denominator),
+                            reports.percent(report.fallback[k].value)]
+                           for k in by_channel + by_week]))
+    sections.append(s)
+
+    # Top intents
+    top = report.intents[reports.ALL]
+    s = Section("intents", "Top intents",
+                "What residents asked about most, by the intent the assistant recognised.")
+    s.charts.append(bar_chart(
+        "chart-intents", f"Top intents, all channels, {period_text}",
+        "Bar chart of how many resident messages had each of the most common intents. The "
+        "same figures are in the table that follows.",
+        [Bar(intent, n, str(n)) for intent, n in top]))
+    intent_rows = []
+    for k in by_channel:
+        intent_rows.append([reports.label(k), ", ".join(f"{i} ({n})" for i, n in
+                                                        report.intents[k]) or "–"])
+    s.tables.append(Table("Top intents by channel", ["Group", "Intents (messages)"], intent_rows))
+    s.tables.append(Table("Top intents by week", ["Week", "Intents (messages)"],
+                          [[reports.label(k), ", ".join(f"{i} ({n})" for i, n in
+                                                        report.intents[k][:5]) or "–"]
+                           for k in by_week]))
+    sections.append(s)
+    return sections
+
+
+# --- views ----------------------------------------------------------------------------------------
+
+
+def _report() -> tuple[reports.Report, str]:
+    since, period = period_bounds(request.args.get("period", DEFAULT_PERIOD))
+    with current_app.extensions["db"].session() as s:
+        report = reports.compute(s, since=since)
+    return report, period
+
+
+@bp.get("/")
+@supervisors_only
+def index():
+    report, period = _report()
+    sections = build_sections(report, PERIODS[period].lower())
+    return render_template(
+        "reports/index.html", sections=sections, report=report, period=period, periods=PERIODS,
+        metric_titles=reports.METRIC_TITLES,
+    )
+
+
+def _csv_cell(value: object) -> object:
+    # Spreadsheet formula injection: text cells never start with = + - @.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+@bp.get("/<metric>.csv")
+@supervisors_only
+def download(metric: str):
+    if metric not in reports.METRICS:
+        abort(404)
+    report, period = _report()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in reports.csv_rows(report, metric):
+        writer.writerow([_csv_cell(v) for v in row])
+    filename = f"{metric}-{period}-{utcnow():%Y-%m-%d}.csv"
+    return Response(
+        buffer.getvalue(), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
