@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from handoff.availability import OpeningHours
+from storage.db import DatabaseUnavailable
 
 bp = Blueprint("pages", __name__)
 
@@ -124,6 +125,8 @@ ERRORS = {
           "Wait a minute, then try again."),
     500: ("Sorry, there is a problem with the service",
           "Try again later. We have not lost what you already told us."),
+    503: ("Sorry, the service is unavailable",
+          "Try again in a few minutes. Your last message was not saved, so please send it again."),
 }
 
 API_MESSAGES = {
@@ -134,6 +137,7 @@ API_MESSAGES = {
     415: "Send JSON with Content-Type: application/json.",
     429: "Too many requests. Wait a minute, then try again.",
     500: "Something went wrong on our side. Try again later.",
+    503: "The service is unavailable. Your last message was not saved: send it again shortly.",
 }
 
 
@@ -185,6 +189,16 @@ def _rate_limited(error):
     if wants_json():
         return _api_error(429)
     return _html_error(429, "errors/429.html")
+
+
+@bp.app_errorhandler(DatabaseUnavailable)
+def _database_unavailable(error: DatabaseUnavailable):
+    current_app.logger.error("database unavailable on %s %s", request.method, request.path)
+    response = _api_error(503) if wants_json() else _html_error(503)
+    body, status = response
+    response = current_app.make_response((body, status))
+    response.headers["Retry-After"] = "30"
+    return response
 
 
 @bp.app_errorhandler(500)

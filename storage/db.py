@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -33,6 +35,11 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, future=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def _quiet_rollback(session: Session) -> None:
+    with contextlib.suppress(Exception):  # the connection is already gone
+        session.rollback()
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -46,6 +53,12 @@ class Database:
         try:
             yield session
             session.commit()
+        except (OperationalError, DBAPIError) as exc:
+            _quiet_rollback(session)
+            if isinstance(exc, OperationalError) or exc.connection_invalidated:
+                # Nothing was committed: the caller answers 503 and the resident can retry.
+                raise DatabaseUnavailable(type(exc.orig).__name__) from exc
+            raise
         except Exception:
             session.rollback()
             raise

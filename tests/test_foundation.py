@@ -43,3 +43,21 @@ def test_security_headers_on_every_response(client):
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert "max-age" in headers["Strict-Transport-Security"]  # public URL is https in tests
+
+
+def test_database_unavailable_is_a_clear_503_and_nothing_half_written(app, client, fake_rasa):
+    from storage.db import Database
+
+    client.post("/api/chat", json={"text": "hello"})
+    working = app.extensions["router"].db
+    app.extensions["router"].db = Database("sqlite:////nonexistent-dir/app.db")
+    try:
+        response = client.post("/api/chat", json={"text": "are you there"})
+    finally:
+        app.extensions["router"].db = working
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) > 0
+    assert "not saved" in response.json["error"]
+    assert [c["text"] for c in fake_rasa.calls] == ["hello"]  # Rasa never saw the lost message
+    page = client.get("/api/chat").json
+    assert [m["text"] for m in page["messages"] if m["sender"] == "resident"] == ["hello"]
