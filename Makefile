@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 ENV := source scripts/env.sh &&
 RASA_FILES := --config config.yml --domain bot/domain.yml --data data
 
-.PHONY: help install assets run test lint unit validate train story-test e2e bench clean
+.PHONY: help install assets run test lint unit validate train story-test e2e bench clean \
+	security-test fault-test load-test topology-test
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,10 +40,22 @@ story-test: train ## Rasa story tests (tests/test_stories.yml)
 e2e: train assets ## End-to-end and browser tests against the real processes
 	@$(ENV) $(PY) -m pytest -q -m "e2e or browser"
 
-test: lint unit validate story-test e2e ## Everything CI runs
+test: lint unit validate story-test e2e topology-test ## Everything CI runs
 
 bench: train assets ## Benchmarks: prints a table, writes var/bench/*.json
 	@$(ENV) $(PY) -m bench
+
+security-test: assets ## Security suite: signatures, CSRF, XSS, headers, logs, fuzzing (+ e2e checks)
+	@$(ENV) $(PY) -m pytest -q tests/security
+
+fault-test: train assets ## Kill Rasa, the action server and the database mid-conversation
+	@$(ENV) $(PY) -m pytest -q tests/fault
+
+load-test: train assets ## Bounded load and soak (LOAD_CONVERSATIONS=50 LOAD_SECONDS=30)
+	@$(ENV) $(PY) -m pytest -q -s tests/load
+
+topology-test: train assets ## Production topology: PostgreSQL, Redis, two Rasa replicas, gunicorn
+	@$(ENV) $(PY) -m pytest -q -m topology tests/topology
 
 clean: ## Remove generated files (keeps .venv)
 	rm -rf var models results .pytest_cache .ruff_cache

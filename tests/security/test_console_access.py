@@ -1,0 +1,138 @@
+"""The advisor console: anonymous users are refused everywhere, every form needs a CSRF token,
+and roles are enforced."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.models import Advisor, AuditLog, HandoffTicket, Message
+from tests.security.conftest import add_advisor, concrete, csrf_token, routes, sign_in
+
+PUBLIC = {"console.login"}
+
+
+@pytest.fixture(autouse=True)
+def _console(app):
+    if "console" not in app.blueprints:
+        pytest.skip("console not registered yet")
+
+
+def _ticket(router) -> tuple[str, int]:
+    conv = router.start("web", session_key="security-browser")
+    result = router.request_handoff(conv, "requested")
+    return conv, result.ticket_id
+
+
+def test_every_console_page_refuses_anonymous_users(app, client, router):
+    _, ticket = _ticket(router)
+    checked = 0
+    for method in ("GET", "POST"):
+        for rule, endpoint in routes(app, "/advisor", method):
+            if endpoint in PUBLIC:
+                continue
+            url = concrete(rule, ticket)
+            r = client.open(url, method=method, data={} if method == "POST" else None)
+            checked += 1
+            if rule.startswith("/advisor/api/"):
+                assert r.status_code == 401, (method, url, r.status_code)
+            elif method == "GET":
+                assert r.status_code in (302, 303), (method, url, r.status_code)
+                assert "/advisor/login" in r.headers["Location"], (url, r.headers["Location"])
+            else:  # refused by CSRF (400) or sign-in (302/401) before doing anything
+                assert r.status_code in (302, 303, 400, 401), (method, url, r.status_code)
+            body = r.get_data(as_text=True)
+            assert "security-browser" not in body
+    assert checked >= 5
+
+
+def test_anonymous_posts_with_a_valid_csrf_token_still_need_sign_in(app, client, router, db):
+    _, ticket = _ticket(router)
+    token = csrf_token(client.get("/advisor/login").get_data(as_text=True))
+    for rule, endpoint in routes(app, "/advisor", "POST"):
+        if endpoint in PUBLIC:
+            continue
+        url = concrete(rule, ticket)
+        r = client.post(url, data={"csrf_token": token, "text": "hi", "name": "x",
+                                   "email": "x@example.gov.uk", "role": "admin"})
+        assert r.status_code in (302, 303, 401), (url, r.status_code)
+    with db.session() as s:
+        assert s.get(HandoffTicket, ticket).status == "queued"
+        assert s.scalar(select(func.count()).select_from(Advisor)) == 0
+
+
+def test_every_console_form_needs_a_csrf_token(app, advisor_client, router, db):
+    client, _token = advisor_client
+    conv, ticket = _ticket(router)
+    with db.session() as s:
+        messages_before = s.scalar(select(func.count()).select_from(Message))
+        advisors_before = s.scalar(select(func.count()).select_from(Advisor))
+    posts = list(routes(app, "/advisor", "POST"))
+    assert posts, "the console has forms"
+    for rule, _endpoint in posts:
+        url = concrete(rule, ticket)
+        for data in ({}, {"csrf_token": "forged"}):
+            r = client.post(url, data={**data, "text": "injected", "email": "evil@example.com",
+                                       "name": "Evil", "role": "admin",
+                                       "password": "correct horse battery staple 42"})
+            assert r.status_code == 400, (url, data, r.status_code)
+    with db.session() as s:
+        assert s.get(HandoffTicket, ticket).status == "queued"
+        assert s.scalar(select(func.count()).select_from(Message)) == messages_before
+        assert s.scalar(select(func.count()).select_from(Advisor)) == advisors_before
+
+
+def test_sign_in_form_needs_a_csrf_token(client, db):
+    add_advisor(db, "advisor", "sam@example.gov.uk")
+    r = client.post("/advisor/login", data={"email": "sam@example.gov.uk",
+                                            "password": "correct horse battery staple 42"})
+    assert r.status_code == 400
+    assert client.get("/advisor/").status_code in (302, 303)
+
+
+def test_an_advisor_cannot_use_admin_pages(app, client, db):
+    add_advisor(db, "advisor", "sam@example.gov.uk")
+    token = sign_in(client, "sam@example.gov.uk")
+    admin_routes = [(r, e) for r, e in routes(app, "/advisor/admin", "GET")]
+    admin_routes += [(r, e) for r, e in routes(app, "/advisor/admin", "POST")]
+    if not admin_routes:
+        pytest.skip("no admin pages yet")
+    for method in ("GET", "POST"):
+        for rule, _endpoint in routes(app, "/advisor/admin", method):
+            url = concrete(rule, 1)
+            data = {"csrf_token": token, "name": "Evil", "role": "admin",
+                    "email": "evil@example.gov.uk", "password": "correct horse battery staple 42"}
+            r = client.open(url, method=method, data=data if method == "POST" else None)
+            assert r.status_code == 403, (method, url, r.status_code)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Advisor)) == 1
+
+
+def test_sign_in_is_rate_limited_and_audited(client, db):
+    add_advisor(db, "advisor", "sam@example.gov.uk")
+    statuses = []
+    for _ in range(8):
+        token = csrf_token(client.get("/advisor/login").get_data(as_text=True))
+        r = client.post("/advisor/login", data={"email": "sam@example.gov.uk",
+                                                "password": "wrong password", "csrf_token": token})
+        statuses.append(r.status_code)
+    assert 429 in statuses, statuses
+    assert 303 not in statuses
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(AuditLog)
+                        .where(AuditLog.action == "login_failed")) >= 5
+
+
+def test_next_parameter_cannot_redirect_off_site(client, db):
+    add_advisor(db, "advisor", "sam@example.gov.uk")
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example",
+                 "javascript:alert(1)"):
+        token = csrf_token(client.get("/advisor/login").get_data(as_text=True))
+        r = client.post(f"/advisor/login?next={evil}",
+                        data={"email": "sam@example.gov.uk", "csrf_token": token,
+                              "password": "correct horse battery staple 42"})
+        assert r.status_code == 303
+        location = r.headers["Location"]
+        assert "evil" not in location and location.startswith(("/advisor", "http://localhost/advisor"))
+        client.post("/advisor/logout", data={"csrf_token": csrf_token(
+            client.get("/advisor/").get_data(as_text=True))})

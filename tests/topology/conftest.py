@@ -1,0 +1,48 @@
+"""Fixtures for the production topology tests (see tests/topology/harness.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.stack import ROOT
+from tests.topology.harness import DataServices, RoundRobinProxy, TopologyStack
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/topology" in str(item.fspath):
+            item.add_marker(pytest.mark.topology)
+
+
+@pytest.fixture(scope="module")
+def services():
+    svc = DataServices()
+    svc.start()
+    yield svc
+    svc.stop()
+
+
+@pytest.fixture(scope="module")
+def topology(services):
+    proxy = RoundRobinProxy()
+    env = {
+        **services.env,
+        "RASA_URL": proxy.url,
+        "WEB_WORKERS": "2",
+        "WEB_THREADS": "8",
+        "WEB_ACCESS_LOG": "",
+    }
+    stack = TopologyStack(extra_env=env, rasa_replicas=2,
+                          endpoints=str(ROOT / "deploy" / "endpoints.production.yml"))
+    stack.env["GUNICORN_BIND"] = f"127.0.0.1:{stack.port}"
+    proxy.start([f"http://127.0.0.1:{p}" for p in stack.rasa_ports])
+    try:
+        stack.prepare()
+        stack.start()
+        stack.wait_healthy()
+        stack.proxy = proxy
+        stack.services = services
+        yield stack
+    finally:
+        stack.stop()
+        proxy.stop()
