@@ -8,12 +8,14 @@ from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 
-class DatabaseUnavailable(RuntimeError):
-    """The database cannot be reached: callers answer 503, never half-write."""
+class DatabaseUnavailable(SQLAlchemyError):
+    """The database cannot be reached: callers answer 503, never half-write.
+
+    A SQLAlchemyError, so code that already handles database errors keeps working."""
 
 
 def make_engine(url: str) -> Engine:
