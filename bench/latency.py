@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import statistics
 import sys
 import threading
@@ -39,6 +40,10 @@ SCRIPTS = [
     ["when is my recycling collected", "HR4 9AB", "thanks"],
 ]
 FAILURE_TEXT = "not working right now"
+
+# Seconds a resident takes to read an answer and type the next message (conservative: most
+# take longer). Targets are for conversations, so the measured conversations pause this long.
+THINK_S = 2.0
 
 # Targets on a 2-core machine (issue #8).
 TARGETS = {
@@ -148,9 +153,12 @@ class Voice(Target):
         return send
 
 
-def run_level(target: Target, concurrency: int, seconds: float) -> dict[str, Any]:
+def run_level(target: Target, concurrency: int, seconds: float,
+              think: float = 0.0) -> dict[str, Any]:
     """`concurrency` conversations, each sending its script turn by turn (a new conversation
-    after each script), for `seconds`. Returns latency percentiles, throughput and errors."""
+    after each script), for `seconds`, pausing `think` seconds after each answer as a resident
+    reads and types (0 = back to back, which measures saturation, not conversations).
+    Returns latency percentiles, throughput and errors."""
     latencies: list[float] = []
     errors: dict[str, int] = {}
     lock = threading.Lock()
@@ -175,6 +183,8 @@ def run_level(target: Target, concurrency: int, seconds: float) -> dict[str, Any
                         errors[error] = errors.get(error, 0) + 1
                 if error:
                     break  # a failed conversation starts afresh
+                if think:
+                    time.sleep(think * (0.5 + random.random()))  # noqa: S311 - jitter only
             n += concurrency
 
     started = time.monotonic()
@@ -184,7 +194,8 @@ def run_level(target: Target, concurrency: int, seconds: float) -> dict[str, Any
     for t in threads:
         t.join(seconds + 60)
     elapsed = time.monotonic() - started
-    return {"target": target.name, "concurrency": concurrency, "messages": len(latencies),
+    return {"target": target.name, "concurrency": concurrency, "think_s": think,
+            "messages": len(latencies),
             "messages_per_s": round(len(latencies) / elapsed, 1), **percentiles(latencies),
             "errors": sum(errors.values()), "error_kinds": errors}
 
@@ -214,11 +225,15 @@ def start_stack(**kwargs: Any):
 def measure(stack: Any, levels: list[int] | None = None, seconds: float | None = None) -> dict:
     levels = levels or [int(x) for x in os.environ.get("BENCH_LEVELS", "1,10,50").split(",")]
     seconds = seconds or float(os.environ.get("BENCH_SECONDS", "15"))
+    think = float(os.environ.get("BENCH_THINK_S", str(THINK_S)))
     warm_up(stack)
     rows = []
     for level in levels:
         for cls in (Direct, Web, Voice):
-            rows.append(run_level(cls(stack), level, seconds))
+            rows.append(run_level(cls(stack), level, seconds, think))
+    # Back to back, no resident pauses: the most one machine can take (capacity, not a target).
+    for cls in (Direct, Web):
+        rows.append(run_level(cls(stack), 10, seconds, 0.0))
     result = {"cpus": os.cpu_count(), "seconds_per_level": seconds, "rows": rows,
               "startup_s": getattr(stack, "startup_s", None), "rss_mb": stack.rss_mb(),
               "web_workers": stack.web_workers}
@@ -226,9 +241,10 @@ def measure(stack: Any, levels: list[int] | None = None, seconds: float | None =
     return result
 
 
-def _row(result: dict, target: str, level: int) -> dict | None:
+def _row(result: dict, target: str, level: int, saturated: bool = False) -> dict | None:
     return next((r for r in result["rows"]
-                 if r["target"] == target and r["concurrency"] == level), None)
+                 if r["target"] == target and r["concurrency"] == level
+                 and (r.get("think_s", 0) == 0) == saturated), None)
 
 
 def checks(result: dict) -> list[dict[str, Any]]:
@@ -261,14 +277,17 @@ def checks(result: dict) -> list[dict[str, Any]]:
 def table(result: dict) -> str:
     lines = [f"Latency and throughput ({result['cpus']} CPUs, {result['seconds_per_level']:.0f} s "
              f"per level, gunicorn workers: {result['web_workers']})",
-             f"{'target':<8}{'conv':>5}{'msgs':>7}{'msg/s':>8}{'p50 ms':>9}{'p95 ms':>9}"
-             f"{'p99 ms':>9}{'errors':>8}  overhead p95"]
+             f"Conversations pause {THINK_S:.0f} s (0.5-1.5x) between messages, as residents read "
+             "and type; rows with think 0 s send back to back (capacity).",
+             f"{'target':<8}{'conv':>5}{'think s':>8}{'msgs':>7}{'msg/s':>8}{'p50 ms':>9}"
+             f"{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}  overhead p95"]
     for r in result["rows"]:
-        direct = _row(result, "direct", r["concurrency"])
+        direct = _row(result, "direct", r["concurrency"], r.get("think_s", 0) == 0)
         ratio = ""
         if r["target"] != "direct" and direct and direct["p95"] and r["p95"]:
             ratio = f"{r['p95'] / direct['p95']:.2f}x direct"
-        lines.append(f"{r['target']:<8}{r['concurrency']:>5}{r['messages']:>7}"
+        lines.append(f"{r['target']:<8}{r['concurrency']:>5}{r.get('think_s', 0):>8}"
+                     f"{r['messages']:>7}"
                      f"{r['messages_per_s']:>8}{_f(r['p50']):>9}{_f(r['p95']):>9}"
                      f"{_f(r['p99']):>9}{r['errors']:>8}  {ratio}")
         if r["error_kinds"]:

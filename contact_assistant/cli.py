@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import sqlite3
 from functools import cache
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -21,7 +25,6 @@ COMMAND_GROUPS = [
 @cache
 def get_app() -> Flask:
     """The app for CLI commands (settings from the environment or var/secrets.env)."""
-    import os
 
     from contact_assistant.app import create_app
     from contact_assistant.secrets import ensure_local_secrets, load_local_secrets
@@ -48,7 +51,22 @@ def db_upgrade() -> None:
 
     app = get_app()
     upgrade(app.extensions["settings"].database_url)
+    prepare_embedded_tracker_store()
     click.echo("database is up to date")
+
+
+def prepare_embedded_tracker_store() -> None:
+    """Put the embedded Rasa tracker store (SQLite) in WAL mode before Rasa first opens it.
+
+    WAL is stored in the file, so every later connection uses it: a commit appends to the log
+    instead of rewriting a rollback journal. The SQL tracker store was about 35 ms of a 90 ms
+    turn here (measured against the in-memory store)."""
+    path = os.environ.get("RASA_TRACKER_DB")
+    if not path:
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
 
 
 for _path in COMMAND_GROUPS:
