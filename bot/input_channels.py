@@ -23,6 +23,19 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 2000
 
 
+def collector_for(channel_name: str) -> CollectingOutputChannel:
+    """A collecting output channel named after our input channel. Rasa chooses `channel:`
+    response variations by the OUTPUT channel's name, and CollectingOutputChannel is named
+    "collector", so without this the phone and SMS variations in bot/domain.yml never apply."""
+
+    class NamedCollector(CollectingOutputChannel):
+        @classmethod
+        def name(cls) -> str:
+            return channel_name
+
+    return NamedCollector()
+
+
 def _token_ok(request: Request) -> bool:
     expected = os.environ.get("RASA_TOKEN", "")
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -52,10 +65,11 @@ class CouncilChannel(InputChannel):
             if not isinstance(sender, str) or not isinstance(text, str) or len(text) > MAX_TEXT:
                 return response.json({"error": "sender and message are required"}, status=400)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-            collector = CollectingOutputChannel()
+            collector = collector_for(self.name())
             try:
                 await on_new_message(
-                    UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+                    UserMessage(text, collector, sender, input_channel=self.name(),
+                                metadata=metadata)
                 )
             except Exception:  # noqa: BLE001 - the router turns this into a handoff
                 log.exception("message handling failed on channel %s", self.name())

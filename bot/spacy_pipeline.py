@@ -28,7 +28,9 @@ LIBRARY_TOWNS = {
     "Belmont": ["belmont"],
 }
 BIN_TYPES = {
-    "general waste": ["general waste", "black bin", "rubbish bin", "household waste", "general rubbish"],
+    "general waste": [
+        "general waste", "black bin", "rubbish bin", "household waste", "general rubbish",
+    ],
     "recycling": ["recycling", "green bin", "recycling bin"],
     "garden waste": ["garden waste", "brown bin", "garden bin", "green waste"],
 }
@@ -45,7 +47,8 @@ def _phrase(text: str) -> list[dict]:
 
 def entity_patterns() -> list[dict]:
     patterns: list[dict] = [
-        {"label": "postcode", "pattern": [{"TEXT": {"REGEX": _OUTWARD}}, {"TEXT": {"REGEX": _INWARD}}]},
+        {"label": "postcode",
+         "pattern": [{"TEXT": {"REGEX": _OUTWARD}}, {"TEXT": {"REGEX": _INWARD}}]},
         {"label": "postcode", "pattern": [{"TEXT": {"REGEX": _RUN_TOGETHER}}]},
         {"label": "case_reference", "pattern": [{"TEXT": {"REGEX": r"^(?i:HC-?[0-9]{6})$"}}]},
         {"label": "case_reference",
@@ -53,7 +56,8 @@ def entity_patterns() -> list[dict]:
         {"label": "planning_reference",
          "pattern": [{"TEXT": {"REGEX": r"^(?i:P[0-9]{6})$"}}, {"ORTH": "/"},
                      {"TEXT": {"REGEX": r"^(?i:[A-Z])$"}}]},
-        {"label": "planning_reference", "pattern": [{"TEXT": {"REGEX": r"^(?i:P[0-9]{6}/[A-Z])$"}}]},
+        {"label": "planning_reference",
+         "pattern": [{"TEXT": {"REGEX": r"^(?i:P[0-9]{6}/[A-Z])$"}}]},
     ]
     for canonical, names in LIBRARY_TOWNS.items():
         for name in names:

@@ -69,11 +69,5 @@ def create_app(settings: Settings | None = None, *, rasa: Any = None, twilio: An
     init_security_headers(app)
     for path in BLUEPRINTS:
         module_name, _, attr = path.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # a concern not built yet
-        app.register_blueprint(getattr(module, attr))
+        app.register_blueprint(getattr(importlib.import_module(module_name), attr))
     return app

@@ -71,11 +71,7 @@ def prepare_embedded_tracker_store() -> None:
 
 for _path in COMMAND_GROUPS:
     _module, _, _attr = _path.partition(":")
-    try:
-        main.add_command(getattr(importlib.import_module(_module), _attr))
-    except ModuleNotFoundError as _exc:
-        if _exc.name != _module:
-            raise
+    main.add_command(getattr(importlib.import_module(_module), _attr))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,172 @@
+"""Helpers shared by the actions: signals to the router, summaries, stop words, the database.
+
+Actions import only `services` and `storage` (never the Flask side): they run in the action
+server, a separate process.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from services.db import get_database
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+REQUESTED_SLOT = "requested_slot"
+# Slots the report form fills; cleared when a report is sent, stopped or handed over.
+REPORT_SLOTS = ("location", "details", "contact_preference", "report_confirmed", "report_change")
+# Never put in an advisor's summary: Rasa's own bookkeeping.
+_INTERNAL_SLOTS = {REQUESTED_SLOT, "session_started_metadata", "report_change", "report_confirmed"}
+
+TOPICS = {
+    "bin_collection_day": "bin collection day",
+    "report_missed_bin": "missed bin report",
+    "report_pothole": "pothole report",
+    "report_fly_tipping": "fly-tipping report",
+    "report_streetlight": "street light report",
+    "council_tax_pay": "paying council tax",
+    "council_tax_discount": "council tax discounts",
+    "council_tax_move": "council tax when moving home",
+    "library_opening_hours": "library opening hours",
+    "my_account_help": "My Account help",
+    "check_case_status": "case status",
+    "planning_application_status": "planning application status",
+    "broadband_help": "broadband",
+    "digital_skills_help": "digital skills",
+    "parking_permit": "parking permit",
+    "housing_help": "housing",
+    "safeguarding_concern": "safeguarding concern",
+    "complaint": "complaint",
+    "contact_hours": "contact hours",
+    "accessibility_request": "accessibility request",
+}
+FORM_TOPICS = {
+    "bin_day_form": "bin collection day",
+    "case_status_form": "case status",
+    "planning_form": "planning application status",
+    "library_form": "library opening hours",
+}
+REPORT_TOPICS = {
+    "missed_bin": "missed bin report",
+    "pothole": "pothole report",
+    "fly_tipping": "fly-tipping report",
+    "streetlight": "street light report",
+}
+
+# Whole messages that mean "leave what we're doing". SMS residents are told to reply MENU,
+# because carriers treat STOP and CANCEL as opting out of all texts.
+_STOP_PHRASES = {
+    "stop", "cancel", "quit", "exit", "menu", "main menu", "back", "go back", "abort", "end",
+    "forget it", "never mind", "nevermind", "start again", "start over", "leave it",
+    "stop it", "stop this", "stop that", "cancel it", "cancel this", "cancel that",
+    "stop the report", "cancel the report", "cancel report", "stop report", "i want to stop",
+    "i want to cancel", "don't bother", "dont bother", "no stop", "stop stop",
+}
+_FILLER = {"please", "ok", "okay", "just", "now", "actually", "thanks", "thank", "you", "oh",
+           "um", "erm", "er"}
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def latest_entities(tracker: Tracker) -> list[dict[str, Any]]:
+    return [
+        {"entity": e.get("entity"), "value": e.get("value")}
+        for e in (tracker.latest_message or {}).get("entities") or []
+    ]
+
+
+def latest_entity(tracker: Tracker, name: str) -> str | None:
+    for e in latest_entities(tracker):
+        if e["entity"] == name and e["value"]:
+            return str(e["value"])
+    return None
+
+
+def is_stop_phrase(text: str | None) -> bool:
+    """True for short messages that only say stop / cancel / menu (and politeness)."""
+    words = re.sub(r"[^a-z' ]+", " ", (text or "").lower()).split()
+    core = [w for w in words if w not in _FILLER]
+    return bool(core) and len(core) <= 4 and " ".join(core) in _STOP_PHRASES
+
+
+def db() -> Database:
+    """The database named by DATABASE_URL (engines are cached per URL)."""
+    return get_database()
+
+
+# --- summaries and signals ---------------------------------------------------------------
+
+def topic_of(tracker: Tracker) -> str:
+    """What the resident was doing, for the advisor: the form in progress, else the latest
+    intent that names a topic (the current message first)."""
+    loop = tracker.active_loop_name
+    if loop == "report_form":
+        return REPORT_TOPICS.get(tracker.get_slot("report_kind") or "", "report a problem")
+    if loop in FORM_TOPICS:
+        return FORM_TOPICS[loop]
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            name = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if name in TOPICS:
+                return TOPICS[name]
+    return "general enquiry"
+
+
+def summary(tracker: Tracker) -> dict[str, Any]:
+    slots = {
+        k: v for k, v in (tracker.slots or {}).items()
+        if v is not None and k not in _INTERNAL_SLOTS
+    }
+    return {
+        "intent": latest_intent(tracker),
+        "slots": slots,
+        "entities": latest_entities(tracker),
+        "topic": topic_of(tracker),
+    }
+
+
+def send_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str,
+                 priority: int) -> None:
+    dispatcher.utter_message(json_message={
+        "handoff": {"reason": reason, "priority": priority, "summary": summary(tracker)}
+    })
+
+
+def leave_form(tracker: Tracker) -> list[EventType]:
+    """Events that end any form in progress and clear a half-made report."""
+    if not tracker.active_loop_name:
+        return []
+    events: list[EventType] = [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
+    if tracker.active_loop_name == "report_form":
+        events += [SlotSet(name, None) for name in REPORT_SLOTS]
+    return events
+
+
+def stop_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """The resident said stop: say so plainly and leave the form."""
+    if tracker.active_loop_name == "report_form":
+        dispatcher.utter_message(response="utter_report_stopped")
+    else:
+        dispatcher.utter_message(response="utter_form_stopped")
+    return leave_form(tracker)
+
+
+def system_failure(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """A look-up or write failed on our side: be honest and hand over (priority 2)."""
+    log.exception("action failed on our side; handing over")
+    dispatcher.utter_message(response="utter_system_failure")
+    send_handoff(dispatcher, tracker, "system_failure", 2)
+    return leave_form(tracker)

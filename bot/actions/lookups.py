@@ -1,0 +1,193 @@
+"""Look-ups from the council's data: case status, planning applications, library hours,
+contact-centre hours, and answers to a bare postcode / reference / library name (inform)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.actions.bins import answer_bin_days
+from bot.actions.common import db, latest_entity, system_failure
+from bot.actions.forms import CouncilFormValidation
+from services import cases, dates, libraries, planning
+from services.hours import describe_opening_hours
+from services.postcodes import find_postcode
+
+# --- case status -----------------------------------------------------------------------------
+
+
+def answer_case(dispatcher: CollectingDispatcher, tracker: Tracker,
+                reference: str) -> list[EventType]:
+    try:
+        info = cases.find_case(db(), reference)
+    except SQLAlchemyError:
+        return system_failure(dispatcher, tracker)
+    if info is None:
+        dispatcher.utter_message(response="utter_case_not_found", reference=reference)
+        return [SlotSet("case_reference", None)]
+    dispatcher.utter_message(
+        response="utter_case_status", reference=info.reference, kind=info.kind_in_words,
+        status=info.status, note=info.status_note or "",
+    )
+    return [SlotSet("case_reference", info.reference)]
+
+
+class ValidateCaseStatusForm(CouncilFormValidation):
+    def name(self) -> str:
+        return "validate_case_status_form"
+
+    def validate_case_reference(self, value: Any, dispatcher: CollectingDispatcher,
+                                tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        reference = cases.find_reference(str(value or ""))
+        if reference is None:
+            dispatcher.utter_message(response="utter_case_reference_invalid")
+        return {"case_reference": reference}
+
+
+class ActionCaseStatus(Action):
+    def name(self) -> str:
+        return "action_case_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        reference = cases.find_reference(tracker.get_slot("case_reference") or "")
+        if reference is None:
+            dispatcher.utter_message(response="utter_form_stopped")
+            return []
+        return answer_case(dispatcher, tracker, reference)
+
+
+# --- planning applications -------------------------------------------------------------------
+
+
+def answer_planning(dispatcher: CollectingDispatcher, tracker: Tracker,
+                    reference: str) -> list[EventType]:
+    try:
+        info = planning.find_application(db(), reference)
+    except SQLAlchemyError:
+        return system_failure(dispatcher, tracker)
+    if info is None:
+        dispatcher.utter_message(response="utter_planning_not_found", reference=reference)
+        return [SlotSet("planning_reference", None)]
+    dispatcher.utter_message(
+        response="utter_planning_status", reference=info.reference,
+        description=info.description.rstrip("."), address=info.address,
+        status=info.status_in_words(),
+    )
+    return [SlotSet("planning_reference", info.reference)]
+
+
+class ValidatePlanningForm(CouncilFormValidation):
+    def name(self) -> str:
+        return "validate_planning_form"
+
+    def validate_planning_reference(self, value: Any, dispatcher: CollectingDispatcher,
+                                    tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        reference = planning.find_reference(str(value or ""))
+        if reference is None:
+            dispatcher.utter_message(response="utter_planning_reference_invalid")
+        return {"planning_reference": reference}
+
+
+class ActionPlanningStatus(Action):
+    def name(self) -> str:
+        return "action_planning_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        reference = planning.find_reference(tracker.get_slot("planning_reference") or "")
+        if reference is None:
+            dispatcher.utter_message(response="utter_form_stopped")
+            return []
+        return answer_planning(dispatcher, tracker, reference)
+
+
+# --- libraries -------------------------------------------------------------------------------
+
+
+def answer_library(dispatcher: CollectingDispatcher, tracker: Tracker,
+                   town: str) -> list[EventType]:
+    try:
+        info = libraries.find_library(db(), town)
+    except SQLAlchemyError:
+        return system_failure(dispatcher, tracker)
+    if info is None:
+        dispatcher.utter_message(response="utter_library_not_found", library=town)
+        return [SlotSet("library", None)]
+    dispatcher.utter_message(
+        response="utter_library_hours", name=info.name, address=info.address,
+        hours=info.hours_in_words(), today=info.today_in_words(dates.today()),
+    )
+    return [SlotSet("library", town)]
+
+
+class ValidateLibraryForm(CouncilFormValidation):
+    def name(self) -> str:
+        return "validate_library_form"
+
+    def validate_library(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                         domain: dict[str, Any]) -> dict[str, Any]:
+        town = libraries.match_town(str(value or ""))
+        if town is None:
+            dispatcher.utter_message(response="utter_library_invalid")
+        return {"library": town}
+
+
+class ActionLibraryHours(Action):
+    def name(self) -> str:
+        return "action_library_hours"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        town = libraries.match_town(tracker.get_slot("library") or "")
+        if town is None:
+            dispatcher.utter_message(response="utter_form_stopped")
+            return []
+        return answer_library(dispatcher, tracker, town)
+
+
+# --- contact-centre hours --------------------------------------------------------------------
+
+
+class ActionContactHours(Action):
+    """Hours from env OPENING_HOURS (the web app's setting), default Mon-Fri 09:00-17:00."""
+
+    def name(self) -> str:
+        return "action_contact_hours"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(response="utter_contact_hours", hours=describe_opening_hours())
+        return []
+
+
+# --- a bare postcode, reference or library name outside a form --------------------------------
+
+
+class ActionInform(Action):
+    """Answer what the resident gave us: a postcode (bin days), a case or planning reference,
+    or a library. Anything else: ask what they would like to do with it."""
+
+    def name(self) -> str:
+        return "action_inform"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        case_ref = cases.find_reference(latest_entity(tracker, "case_reference") or "")
+        if case_ref:
+            return answer_case(dispatcher, tracker, case_ref)
+        planning_ref = planning.find_reference(latest_entity(tracker, "planning_reference") or "")
+        if planning_ref:
+            return answer_planning(dispatcher, tracker, planning_ref)
+        postcode = find_postcode(latest_entity(tracker, "postcode") or "")
+        if postcode:
+            return answer_bin_days(dispatcher, tracker, postcode)
+        town = libraries.match_town(latest_entity(tracker, "library") or "")
+        if town:
+            return answer_library(dispatcher, tracker, town)
+        dispatcher.utter_message(response="utter_inform_unclear")
+        return []

@@ -1,0 +1,80 @@
+"""`contact-assistant data ...`: load sample data and import the council's own CSV files."""
+
+from __future__ import annotations
+
+import click
+
+from services.csv_import import ImportFailed, import_libraries, import_planning, import_rounds
+from services.db import database_url, get_database
+from services.sample_data import load_sample
+
+
+def _db():
+    from storage.migrate import upgrade
+
+    url = database_url()
+    upgrade(url)  # idempotent: the tables must exist before any data goes in
+    return get_database(url)
+
+
+@click.group(help="Council data behind the assistant: samples and CSV imports.")
+def data() -> None:
+    pass
+
+
+@data.command("load-sample", help="Load SAMPLE rounds, libraries, planning and cases (idempotent).")
+def load_sample_cmd() -> None:
+    result = load_sample(_db())
+    click.echo(f"sample data loaded: {result}")
+
+
+def _run_import(kind: str, func, file: str, replace: bool) -> None:
+    try:
+        result = func(_db(), file, replace=replace)
+    except ImportFailed as exc:
+        click.echo(f"{kind}: nothing was imported. Fix these problems and try again:", err=True)
+        for error in exc.errors:
+            click.echo(f"  {error}", err=True)
+        raise SystemExit(1) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        click.echo(f"{kind}: cannot read {file}: {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"{kind} imported: {result}")
+
+
+_replace = click.option(
+    "--replace", is_flag=True, help="Keep only the rows in FILE (removes sample and older rows)."
+)
+_file = click.argument("file", type=click.Path(exists=True, dir_okay=False))
+
+
+@data.command(
+    "import-rounds",
+    help="Import collection rounds from CSV: postcode_prefix, round_name, "
+    "bin_type, weekday, every_weeks, first_date.",
+)
+@_file
+@_replace
+def import_rounds_cmd(file: str, replace: bool) -> None:
+    _run_import("rounds", import_rounds, file, replace)
+
+
+@data.command(
+    "import-libraries",
+    help="Import libraries from CSV: name, address, phone, mon..sun (09:30-17:00 or closed).",
+)
+@_file
+@_replace
+def import_libraries_cmd(file: str, replace: bool) -> None:
+    _run_import("libraries", import_libraries, file, replace)
+
+
+@data.command(
+    "import-planning",
+    help="Import planning applications from CSV: reference, address, "
+    "description, status, decision_due, decided_at, decision.",
+)
+@_file
+@_replace
+def import_planning_cmd(file: str, replace: bool) -> None:
+    _run_import("planning applications", import_planning, file, replace)
