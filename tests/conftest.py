@@ -16,6 +16,7 @@ os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 from contact_assistant.app import create_app  # noqa: E402
 from contact_assistant.config import test_settings  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
+from tests.chromium import launch_browser  # noqa: E402
 from tests.fakes import FakeRasa, FakeTwilio  # noqa: E402
 
 
@@ -62,3 +63,9 @@ def db(app):
 @pytest.fixture
 def router(app):
     return app.extensions["router"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Debian chromium for every browser test (see tests/chromium.py)."""
+    yield from launch_browser()

@@ -6,7 +6,6 @@ No real Rasa, no network: chromium starts with everything that phones home turne
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import threading
@@ -24,11 +23,6 @@ from storage.migrate import upgrade
 from storage.models import Advisor, Conversation, Message, utcnow
 from tests.fakes import FakeRasa, FakeTwilio
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 SCREENSHOTS = Path(VAR_DIR) / "screenshots"
 DOCS_SCREENSHOT = PROJECT_ROOT / "docs" / "screenshots" / "web-chat.png"
 
@@ -139,17 +133,6 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     yield server
     server.stop()
     app.extensions["db"].engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"chromium not installed at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

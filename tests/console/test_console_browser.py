@@ -39,16 +39,14 @@ def live(app):
 
 
 @pytest.fixture
-def page():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.problems = []
-        page.on("console", lambda m: m.type == "error" and "Content Security Policy" in m.text
-                and page.problems.append(m.text))
-        page.on("pageerror", lambda e: page.problems.append(str(e)))
-        yield page
-        browser.close()
+def page(browser):
+    page = browser.new_page()
+    page.problems = []
+    page.on("console", lambda m: m.type == "error" and "Content Security Policy" in m.text
+            and page.problems.append(m.text))
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    yield page
+    page.context.close()
 
 
 def test_queue_and_transcript_update_themselves(live, page, db, router, fake_rasa):

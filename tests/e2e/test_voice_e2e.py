@@ -68,16 +68,17 @@ def assert_listening(root: ET.Element) -> None:
 def answer(question: str) -> str:
     """What a resident reporting a pothole outside 12 High Street, HR1 2AB, would say."""
     q = question.lower()
+    # Most specific first: the read-back and the size question also mention roads and streets.
+    if any(w in q for w in ("shall i send", "is that right", "say yes", "confirm")):
+        return "yes"
+    if any(w in q for w in ("describe", "tell me more", "details", "what is it like", "how big")):
+        return "a deep pothole about the size of a dinner plate in the middle of the lane"
+    if any(w in q for w in ("how would you like", "keep you updated", "updates", "contact")):
+        return "no updates thanks"
     if "postcode" in q:
         return "HR1 2AB"
     if any(w in q for w in ("where", "location", "street", "road", "address")):
         return "outside 12 High Street in Hereford"
-    if any(w in q for w in ("how would you like", "keep you updated", "updates", "contact")):
-        return "no updates thanks"
-    if any(w in q for w in ("describe", "tell me more", "details", "what is it like", "how big")):
-        return "a deep pothole about the size of a dinner plate in the middle of the lane"
-    if any(w in q for w in ("is that right", "correct", "shall i", "should i", "confirm", "?")):
-        return "yes"
     return "yes"
 
 
