@@ -125,6 +125,8 @@ def load_settings() -> Settings:
     unknown = set(kinds) - set(ALL_REDACT_KINDS)
     if unknown:
         raise ConfigError(f"REDACT_KINDS has unknown kinds: {', '.join(sorted(unknown))}")
+    # Under honcho, PORT is rewritten per process; APP_PORT keeps the web app's own port.
+    port = _env("APP_PORT") or _env("PORT", "8000")
     return Settings(
         secret_key=_env("SECRET_KEY"),
         database_url=_env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'app.db'}"),
@@ -132,9 +134,7 @@ def load_settings() -> Settings:
         rasa_token=_env("RASA_TOKEN"),
         action_server_url=_env("ACTION_SERVER_URL", "http://127.0.0.1:5055"),
         rasa_timeout=_float("RASA_TIMEOUT", 5.0),
-        public_base_url=_env("PUBLIC_BASE_URL", f"http://127.0.0.1:{_env('PORT', '8000')}").rstrip(
-            "/"
-        ),
+        public_base_url=_env("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
         twilio_account_sid=_env("TWILIO_ACCOUNT_SID", "ACdevelopment0000000000000000000000"),
         twilio_auth_token=_env("TWILIO_AUTH_TOKEN", ""),
         twilio_phone_number=_env("TWILIO_PHONE_NUMBER", "+441432000000"),

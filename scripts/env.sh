@@ -1,6 +1,8 @@
 # Sourced by the Makefile's scripts: local defaults for the embedded set-up.
 # Anything already in the environment wins; secrets come from var/secrets.env locally.
 export PORT=${PORT:-8000}
+# honcho overwrites PORT for each process it starts, so the Procfile binds to APP_PORT.
+export APP_PORT=$PORT
 export RASA_PORT=${RASA_PORT:-5005}
 export ACTION_PORT=${ACTION_PORT:-5055}
 export RASA_URL=${RASA_URL:-http://127.0.0.1:$RASA_PORT}
