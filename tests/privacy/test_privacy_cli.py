@@ -110,7 +110,10 @@ def test_purge_keeps_to_the_retention_periods(app, db, tracker):
     assert "events from the assistant's tracker store" in result.output
 
 
-def test_purge_days_option_and_old_messages_in_live_conversations(app, db, router):
+def test_purge_days_option_and_old_messages_in_live_conversations(app, db, router, monkeypatch):
+    # No tracker store configured: the developer's own var/rasa_tracker.db must not be touched.
+    monkeypatch.delenv("RASA_TRACKER_DB", raising=False)
+    monkeypatch.delenv("TRACKER_DATABASE_URL", raising=False)
     conv = add_conversation(db, days_old=50, state="bot", texts=("first", "second"))
     with db.session() as s:
         s.add(Message(conversation_id=conv, sender="resident", text="today"))
