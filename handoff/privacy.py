@@ -16,6 +16,7 @@ their keyed pseudonym.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections import defaultdict
@@ -158,8 +159,17 @@ class TrackerStore:
             self._engine.dispose()
 
 
-def _tracker(tracker: TrackerStore | str | None) -> TrackerStore:
-    return tracker if isinstance(tracker, TrackerStore) else TrackerStore(tracker)
+@contextlib.contextmanager
+def _tracker(tracker: TrackerStore | str | None) -> Iterator[TrackerStore]:
+    """The given store, or one opened from a URL and disposed of afterwards."""
+    if isinstance(tracker, TrackerStore):
+        yield tracker
+        return
+    store = TrackerStore(tracker)
+    try:
+        yield store
+    finally:
+        store.dispose()
 
 
 # --- who is protected, who opted out of data use -----------------------------------------------
@@ -308,8 +318,7 @@ def purge(
                                "messages": result.messages_deleted,
                                "kept_for_people": result.kept_for_people}))
 
-    store = _tracker(tracker)
-    try:
+    with _tracker(tracker) as store:
         result.tracker_available = store.available()
         if result.tracker_available:
             stale = set(doomed)
@@ -321,9 +330,6 @@ def purge(
                 if latest < (data_use_ts if sender in data_use else cutoff_ts):
                     stale.add(sender)
             result.tracker_events_deleted = store.delete_senders(stale)
-    finally:
-        if not isinstance(tracker, TrackerStore):
-            store.dispose()
     return result
 
 
@@ -396,7 +402,6 @@ def _row(obj: Any, names: Iterable[str]) -> dict[str, Any]:
 def subject_access(db: Database, ref: SubjectRef,
                    tracker: TrackerStore | str | None = None) -> dict[str, Any]:
     """Everything held for one resident, ready for json.dumps."""
-    store = _tracker(tracker)
     with db.session() as s:
         conv_ids = subject_conversation_ids(s, ref)
         subjects = _linked_subjects(s, ref, conv_ids)
@@ -449,11 +454,8 @@ def subject_access(db: Database, ref: SubjectRef,
                          "created_at", "updated_at")) for c in cases
             ],
         }
-    try:
+    with _tracker(tracker) as store:
         export["assistant_records"] = store.events_for(conv_ids)
-    finally:
-        if not isinstance(tracker, TrackerStore):
-            store.dispose()
     return export
 
 
@@ -473,7 +475,6 @@ class EraseResult:
 def erase(db: Database, ref: SubjectRef, tracker: TrackerStore | str | None = None) -> EraseResult:
     """Delete everything held for one resident except their opt-out events (the legal record)."""
     result = EraseResult()
-    store = _tracker(tracker)
     with db.session() as s:
         conv_ids = subject_conversation_ids(s, ref)
         subjects = _linked_subjects(s, ref, conv_ids)
@@ -500,11 +501,8 @@ def erase(db: Database, ref: SubjectRef, tracker: TrackerStore | str | None = No
         s.add(AuditLog(action="privacy_erase", target=f"subject:{ref.pseudonym[:16]}",
                        detail={k: v for k, v in result.as_dict().items()
                                if k != "tracker_events_deleted"}))
-    try:
+    with _tracker(tracker) as store:
         result.tracker_events_deleted = store.delete_senders(conv_ids)
-    finally:
-        if not isinstance(tracker, TrackerStore):
-            store.dispose()
     return result
 
 
