@@ -79,8 +79,10 @@ class Stack:
         for i, port in enumerate(self.rasa_ports):
             cmds[f"rasa{i}" if i else "rasa"] = [
                 str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", self.endpoints,
-                "--credentials", "credentials.yml", "--enable-api", "--auth-token",
-                self.env["RASA_TOKEN"], "--interface", "127.0.0.1", "--port", str(port), "--quiet",
+                "--credentials", "credentials.yml", "--enable-api",
+                # "=" form: a token may start with "-", which argparse would read as an option
+                f"--auth-token={self.env['RASA_TOKEN']}",
+                "--interface", "127.0.0.1", "--port", str(port), "--quiet",
             ]
         return cmds
 
