@@ -19,7 +19,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import rasa_speedups
+
 log = logging.getLogger(__name__)
+rasa_speedups.apply()  # Rasa imports this module at start-up, in the server process only
 MAX_TEXT = 2000
 
 
@@ -67,16 +70,19 @@ class CouncilChannel(InputChannel):
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
             collector = collector_for(self.name())
             try:
-                await on_new_message(
-                    UserMessage(text, collector, sender, input_channel=self.name(),
-                                metadata=metadata)
-                )
+                with rasa_speedups.capture_tracker() as saved:
+                    await on_new_message(
+                        UserMessage(text, collector, sender, input_channel=self.name(),
+                                    metadata=metadata)
+                    )
             except Exception:  # noqa: BLE001 - the router turns this into a handoff
                 log.exception("message handling failed on channel %s", self.name())
                 return response.json({"error": "assistant failure"}, status=500)
             envelope: dict[str, Any] = {"messages": collector.messages, "nlu": {}, "slots": {}}
             agent = request.app.ctx.agent
-            tracker = await agent.tracker_store.retrieve(sender) if agent.tracker_store else None
+            tracker = saved[-1] if saved else None
+            if tracker is None and agent.tracker_store:  # e.g. Rasa skipped saving: read it
+                tracker = await agent.tracker_store.retrieve(sender)
             if tracker is not None:
                 latest = tracker.latest_message
                 intent = (latest.intent or {}) if latest else {}
