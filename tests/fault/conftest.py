@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.stack import Stack
-from tests.topology.harness import DataServices, prepare_stack, with_dev_model
+from tests.topology.harness import prepare_stack, services_fixture, with_dev_model
+
+__all__ = ["services_fixture"]  # the shared `services` fixture (PostgreSQL, Redis)
 
 
 def pytest_collection_modifyitems(items):
@@ -21,14 +23,6 @@ class FaultStack(Stack):
 
     def prepare(self) -> None:
         prepare_stack(self)
-
-
-@pytest.fixture(scope="module")
-def services():
-    svc = DataServices()
-    svc.start()
-    yield svc
-    svc.stop()
 
 
 @pytest.fixture(scope="module")

@@ -5,21 +5,15 @@ from __future__ import annotations
 import pytest
 
 from tests.stack import ROOT
-from tests.topology.harness import DataServices, RoundRobinProxy, TopologyStack
+from tests.topology.harness import RoundRobinProxy, TopologyStack, services_fixture
+
+__all__ = ["services_fixture"]  # the shared `services` fixture (PostgreSQL, Redis)
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/topology" in str(item.fspath):
             item.add_marker(pytest.mark.topology)
-
-
-@pytest.fixture(scope="module")
-def services():
-    svc = DataServices()
-    svc.start()
-    yield svc
-    svc.stop()
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.stack import ROOT, VENV_BIN, Stack, free_port
@@ -90,6 +91,15 @@ class DataServices:
 
         return redis.Redis(host="127.0.0.1", port=int(self.env["REDIS_PORT"]),
                            password=self.env["REDIS_PASSWORD"])
+
+
+@pytest.fixture(scope="module", name="services")
+def services_fixture():
+    """PostgreSQL and Redis for one test module (the fault and topology suites share it)."""
+    svc = DataServices()
+    svc.start()
+    yield svc
+    svc.stop()
 
 
 @dataclass
