@@ -100,7 +100,8 @@ def _ensure_id() -> str:
 def _send(text: str, *, is_button: bool) -> Any:
     """One resident message (or button press) to the router; returns its RouteResult."""
     router = _router()
-    conv_id = _ensure_id()
+    # No existence check first: the router raises ConversationNotFound for a stale id, below.
+    conv_id = session.get(SESSION_ID) or _ensure_id()
     try:
         if render.is_handoff_request(text):
             return router.request_handoff(conv_id, "requested")

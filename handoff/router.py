@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from handoff import optout
@@ -239,8 +239,8 @@ class ConversationRouter:
                 return result
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
-            msg = s.get(Message, resident_msg_id)
-            msg.intent, msg.confidence = turn.intent, turn.confidence
+            s.execute(update(Message).where(Message.id == resident_msg_id)
+                      .values(intent=turn.intent, confidence=turn.confidence))
             result = RouteResult(conv.id, conv.channel, conv.state, intent=turn.intent,
                                  confidence=turn.confidence)
             for reply in parsed.replies:
