@@ -157,7 +157,10 @@ def run_level(target: Target, concurrency: int, seconds: float,
               think: float = 0.0) -> dict[str, Any]:
     """`concurrency` conversations, each sending its script turn by turn (a new conversation
     after each script), for `seconds`, pausing `think` seconds after each answer as a resident
-    reads and types (0 = back to back, which measures saturation, not conversations).
+    reads and types (0 = back to back, which measures saturation, not conversations). With a
+    think time, conversations also start at random moments within the first pause: started
+    in the same millisecond, ten first messages queue behind each other, which residents
+    arriving at a council website never do.
     Returns latency percentiles, throughput and errors."""
     latencies: list[float] = []
     errors: dict[str, int] = {}
@@ -166,6 +169,8 @@ def run_level(target: Target, concurrency: int, seconds: float,
 
     def worker(i: int) -> None:
         n = i
+        if think:  # residents arrive at random times, not all in the same millisecond
+            time.sleep(random.uniform(0, think * 1.5))  # noqa: S311 - jitter only
         while time.monotonic() < deadline:
             send = target.conversation()
             for text in SCRIPTS[n % len(SCRIPTS)]:
