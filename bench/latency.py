@@ -229,7 +229,7 @@ def start_stack(**kwargs: Any):
 
 def measure(stack: Any, levels: list[int] | None = None, seconds: float | None = None) -> dict:
     levels = levels or [int(x) for x in os.environ.get("BENCH_LEVELS", "1,10,50").split(",")]
-    seconds = seconds or float(os.environ.get("BENCH_SECONDS", "15"))
+    seconds = seconds or float(os.environ.get("BENCH_SECONDS", "20"))
     think = float(os.environ.get("BENCH_THINK_S", str(THINK_S)))
     warm_up(stack)
     rows = []
