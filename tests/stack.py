@@ -74,6 +74,8 @@ class Stack:
                         "--port", str(self.action_port), "--quiet"],
             "web": [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}",
                     "--workers", str(self.web_workers), "--threads", "8", "--timeout", "60",
+                    # as make run: residents pause longer than gunicorn's 2 s default keep-alive
+                    "--keep-alive", "75",
                     "contact_assistant.app:create_app()"],
         }
         for i, port in enumerate(self.rasa_ports):
