@@ -54,7 +54,6 @@ class CouncilChannel(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint(f"council_{self.name()}", __name__)
-        bp.listener("after_server_start")(rasa_speedups.freeze_loaded_model)
 
         @bp.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:

@@ -15,7 +15,6 @@ Profiled with py-spy under `make bench` (see README, "Performance"):
 
 from __future__ import annotations
 
-import gc
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -90,14 +89,6 @@ def tracker_store_init(self: SQLTrackerStore, *args: Any, **kwargs: Any) -> None
     _original_tracker_store_init(self, *args, **kwargs)
     if self.engine.dialect.name == "sqlite":  # this engine only: never the app's database
         event.listen(self.engine, "connect", sqlite_tracker_pragmas)
-
-
-async def freeze_loaded_model(*_args: Any) -> None:
-    """Sanic after_server_start listener: the model is loaded by then. Its millions of
-    long-lived objects (TensorFlow, spaCy, the graph) move out of the garbage collector's
-    reach, so full collections stop pausing every conversation on this process."""
-    gc.collect()
-    gc.freeze()
 
 
 def apply() -> None:

@@ -65,23 +65,3 @@ def test_sqlite_tracker_store_uses_wal_without_an_fsync_per_turn(tmp_path):
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
     store.engine.dispose()
 
-
-def test_the_loaded_model_is_frozen_out_of_the_garbage_collectors_reach():
-    import gc
-
-    gc.unfreeze()
-    try:
-        asyncio.run(rasa_speedups.freeze_loaded_model())
-        assert gc.get_freeze_count() > 0
-    finally:
-        gc.unfreeze()
-
-
-def test_every_input_channel_freezes_the_model_once_the_server_has_started():
-    from bot.input_channels import PhoneInput, SmsInput, WebChatInput
-
-    for channel in (WebChatInput, PhoneInput, SmsInput):
-        blueprint = channel().blueprint(lambda _message: None)
-        listeners = [(fn, event) for fn, event in blueprint._future_listeners]
-        assert any(getattr(fn, "listener", fn) is rasa_speedups.freeze_loaded_model
-                   for fn, _ in listeners), listeners
