@@ -24,8 +24,9 @@ run: assets ## Start everything on the embedded default (SQLite) and print the U
 train: install ## Train the Rasa model if training data, domain or config changed
 	@bash scripts/train.sh
 
-lint: install ## ruff
+lint: install ## ruff, and the import-layer contracts (pyproject.toml [tool.importlinter])
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/lint-imports --no-cache
 
 unit: assets ## Unit tests (no real processes)
 	@$(ENV) $(PY) -m pytest -q -m "not e2e and not browser and not topology"

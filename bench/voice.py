@@ -102,7 +102,7 @@ def _turns(rounds: int) -> Iterator[tuple[str, str, bool]]:
 
 def measure_in_process(env: Mapping[str, str], rounds: int = 4) -> dict[str, Any]:
     from contact_assistant.app import create_app
-    from contact_assistant.config import load_settings
+    from core.settings import load_settings
     from handoff.rasa_client import RasaClient
 
     with _environment(env):

@@ -236,7 +236,7 @@ class TwilioSimulator:
 
 
 def _simulator(url: str | None, caller: str) -> TwilioSimulator:
-    from contact_assistant.secrets import load_local_secrets
+    from core.local_secrets import load_local_secrets
 
     load_local_secrets()
     port = os.environ.get("PORT", "8000")

@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, request
 from channels import twiml
 from channels.twilio_auth import twilio_signed
 from channels.twiml import caller_number
-from contact_assistant.extensions import csrf
+from core.extensions import csrf
 from handoff.router import ConversationRouter, InvalidMessage
 
 log = logging.getLogger(__name__)

@@ -30,9 +30,9 @@ from channels import phone_prompts as P
 from channels import twiml
 from channels.twilio_auth import twilio_signed
 from channels.twiml import caller_number, last_four
-from contact_assistant.extensions import csrf
-from handoff.optout import normalise_address
+from core.extensions import csrf
 from handoff.router import ConversationRouter, InvalidMessage, RouteResult, handoff_notice
+from privacy.register import normalise_address
 
 log = logging.getLogger(__name__)
 

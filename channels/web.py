@@ -29,7 +29,7 @@ from flask import (
 from flask_limiter.util import get_remote_address
 
 from channels import web_render as render
-from contact_assistant.extensions import csrf, limiter
+from core.extensions import csrf, limiter
 from handoff.router import ConversationNotFound, ConversationRouter, InvalidMessage
 
 bp = Blueprint("web", __name__, template_folder="templates")

@@ -9,10 +9,10 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from contact_assistant import extensions
-from contact_assistant.config import Settings, Unmocked, load_settings
-from contact_assistant.secrets import load_local_secrets
 from contact_assistant.security import init_security_headers, install_log_redaction
+from core import extensions
+from core.local_secrets import load_local_secrets
+from core.settings import Settings, Unmocked, load_settings
 from handoff.rasa_client import RasaClient
 from handoff.router import ConversationRouter
 from storage.db import Database
@@ -24,9 +24,9 @@ BLUEPRINTS = [
     "channels.web:bp",
     "channels.voice:bp",
     "channels.sms:bp",
-    "handoff.console:bp",
-    "handoff.reports_views:bp",
-    "handoff.choices_views:bp",
+    "handoff.console.views:bp",
+    "reports.views:bp",
+    "privacy.views:bp",
 ]
 
 

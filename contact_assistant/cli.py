@@ -12,12 +12,14 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from core.cli import provide_app_factory
+
 # Command groups, owned by the package of each concern (like the app's blueprints).
 COMMAND_GROUPS = [
     "services.cli:data",
     "handoff.cli:advisor",
     "handoff.cli:queue",
-    "handoff.privacy_cli:privacy",
+    "privacy.cli:privacy",
     "channels.simulator:phone",
 ]
 
@@ -27,7 +29,7 @@ def get_app() -> Flask:
     """The app for CLI commands (settings from the environment or var/secrets.env)."""
 
     from contact_assistant.app import create_app
-    from contact_assistant.secrets import ensure_local_secrets, load_local_secrets
+    from core.local_secrets import ensure_local_secrets, load_local_secrets
 
     if not all(os.environ.get(k) for k in ("SECRET_KEY", "RASA_TOKEN", "OPTOUT_HMAC_KEY")):
         ensure_local_secrets()
@@ -36,8 +38,10 @@ def get_app() -> Flask:
 
 
 @click.group(help="Operate Council Contact Assistant: database, data, advisors, privacy.")
-def main() -> None:
-    pass
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    # Looked up at call time so tests can substitute their own app.
+    provide_app_factory(ctx, lambda: get_app())
 
 
 @main.group(help="Database schema.")

@@ -7,7 +7,7 @@ import secrets
 
 from flask import Flask, g, request
 
-from services.redaction import redact
+from privacy.redaction import redact
 
 
 def csp_nonce() -> str:

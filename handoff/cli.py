@@ -8,18 +8,16 @@ import sys
 import click
 from sqlalchemy import select
 
-from handoff import auth
+from core.cli import app_for_command
 from handoff import queue as ops
+from handoff.console import auth
 from storage.models import ROLES, Advisor, Conversation, utcnow
 
 STDIN_HELP = "Read the password from the first line of stdin."
 
 
 def _app():
-    # Looked up at call time so tests can substitute their own app.
-    from contact_assistant import cli as root
-
-    return root.get_app()
+    return app_for_command()
 
 
 def _read_password(password_stdin: bool) -> str:

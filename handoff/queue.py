@@ -1,7 +1,7 @@
 """Advisor-side operations on handoff tickets: list, claim (race-safe), reply, hand back, close,
 take a phone call, callbacks and the team view. Every advisor action is written to the audit log.
 
-The console (handoff/console.py) and the CLI (handoff/cli.py) are thin layers over this module.
+The console (handoff/console/) and the CLI (handoff/cli.py) are thin layers over this module.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from handoff.availability import ADVISOR_SEEN_WINDOW
-from services.redaction import redact
+from privacy.redaction import redact
 from storage.db import Database
 from storage.models import (
     Advisor,

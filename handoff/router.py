@@ -16,15 +16,16 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from handoff import optout
 from handoff.availability import OpeningHours, QueueStatus, queue_status
 from handoff.rasa_client import AssistantUnavailable, RasaClient
 from handoff.signals import REASON_PRIORITY, ChoiceSignal, Reply, parse_bot_messages
-from services.redaction import redact, redact_data
+from privacy import register as optout
+from privacy.redaction import redact, redact_data
 from storage.db import Database
 from storage.models import (
     CallbackRequest,
     Conversation,
+    ConversationNotFound,
     HandoffTicket,
     Message,
     utcnow,
@@ -43,10 +44,6 @@ TEXT_OPTED_OUT = (
     "You told us you do not want to use the automated assistant, "
     "so I am passing you straight to a person."
 )
-
-
-class ConversationNotFound(LookupError):
-    pass
 
 
 class InvalidMessage(ValueError):

@@ -16,6 +16,6 @@ export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3}
 export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore}
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
 if [[ -z ${SECRET_KEY:-} || -z ${RASA_TOKEN:-} || -z ${OPTOUT_HMAC_KEY:-} ]]; then
-  .venv/bin/python -c "from contact_assistant.secrets import ensure_local_secrets; ensure_local_secrets()"
+  .venv/bin/python -c "from core.local_secrets import ensure_local_secrets; ensure_local_secrets()"
   set -a; source "$VAR_DIR/secrets.env"; set +a
 fi

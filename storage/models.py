@@ -55,6 +55,10 @@ OPTOUT_ACTIONS = ("opt_out", "withdraw")
 OPTOUT_METHODS = ("speech", "keypad", "button", "text", "advisor")
 
 
+class ConversationNotFound(LookupError):
+    """No conversation has that id: the router raises it, views acting on one catch it."""
+
+
 class Conversation(Base):
     __tablename__ = "conversations"
 

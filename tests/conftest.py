@@ -1,7 +1,7 @@
 """Fixtures in the Flask tutorial's style: a fresh app and database per test.
 
 The test config fails loudly on any external service a test did not replace
-(see contact_assistant.config.Unmocked); `fake_rasa` and `fake_twilio` replace them.
+(see core.settings.Unmocked); `fake_rasa` and `fake_twilio` replace them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
 from contact_assistant.app import create_app  # noqa: E402
-from contact_assistant.config import test_settings  # noqa: E402
+from core.settings import test_settings  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from tests.chromium import launch_browser  # noqa: E402
 from tests.fakes import FakeRasa, FakeTwilio  # noqa: E402

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contact_assistant.config import ConfigError, Unmocked, load_settings
+from core.settings import ConfigError, Unmocked, load_settings
 
 
 def test_missing_secrets_fail_loudly(monkeypatch):

@@ -18,7 +18,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from contact_assistant.app import create_app
-from contact_assistant.config import PROJECT_ROOT, VAR_DIR, test_settings
+from core.settings import PROJECT_ROOT, VAR_DIR, test_settings
 from handoff.rasa_client import AssistantTurn
 from storage.migrate import upgrade
 from storage.models import Advisor, Conversation, Message, utcnow

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from twilio.request_validator import RequestValidator
 
-from contact_assistant.config import test_settings
+from core.settings import test_settings
 from storage.models import Advisor, utcnow
 
 CALLER = "+447700900123"

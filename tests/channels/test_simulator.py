@@ -72,7 +72,7 @@ def test_path_of_keeps_the_query():
 
 def test_the_cli_group_has_call_and_sms(monkeypatch):
     monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
-    monkeypatch.setattr("contact_assistant.secrets.load_local_secrets", lambda *a, **k: None)
+    monkeypatch.setattr("core.local_secrets.load_local_secrets", lambda *a, **k: None)
     result = CliRunner().invoke(phone, ["--help"])
     assert "call" in result.output and "sms" in result.output
     result = CliRunner().invoke(phone, ["call"])

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from werkzeug.security import generate_password_hash
 
-from handoff.auth import hash_password
+from handoff.console.auth import hash_password
 from storage.models import Advisor
 
 PASSWORD = "correct horse battery staple"

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from handoff import auth
+from handoff.console import auth
 from storage.models import Advisor, AuditLog
 from tests.console.conftest import (
     PASSWORD,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from contact_assistant.config import test_settings as settings_for_tests
+from core.settings import test_settings as settings_for_tests
 from tests.console.conftest import PASSWORD, add_advisor, handoff_turn
 from tests.stack import free_port
 

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from contact_assistant import cli as root
-from handoff import auth
+from handoff.console import auth
 from storage.models import Advisor, AuditLog, HandoffTicket
 
 

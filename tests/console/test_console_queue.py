@@ -146,7 +146,7 @@ def test_claiming_a_missing_ticket_is_404(console):
 
 
 def test_waiting_text():
-    from handoff.console import waiting_text
+    from handoff.console.views import waiting_text
 
     assert waiting_text(10) == "Less than a minute"
     assert waiting_text(60) == "1 minute"

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from handoff import optout
-from handoff.privacy import SubjectRef, erase, purge
+from privacy import register as optout
+from privacy.data_rights import SubjectRef, erase, purge
 from storage.models import AppendOnlyViolation, Conversation, HandoffTicket, OptOutEvent, utcnow
 from tests.privacy.conftest import optout_count
 

@@ -9,8 +9,9 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from handoff import optout, privacy
-from handoff.privacy_cli import privacy as privacy_cli
+from privacy import data_rights as privacy
+from privacy import register as optout
+from privacy.cli import privacy as privacy_cli
 from storage.models import (
     AuditLog,
     CallbackRequest,

@@ -9,9 +9,9 @@ import logging
 import pytest
 from sqlalchemy import inspect, select, text
 
-from contact_assistant.config import ALL_REDACT_KINDS, ConfigError, load_settings, test_settings
+from core.settings import ALL_REDACT_KINDS, ConfigError, load_settings, test_settings
 from handoff import queue
-from services.redaction import ALL_KINDS, found_kinds, redact, redact_data
+from privacy.redaction import ALL_KINDS, found_kinds, redact, redact_data
 from storage.models import Advisor, HandoffTicket, utcnow
 
 # --- each kind --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-import handoff.auth  # noqa: F401 - registers the Flask-Login user loader
+import handoff.console.auth  # noqa: F401 - registers the Flask-Login user loader
 from storage.models import Advisor, Conversation, HandoffTicket, Message, OptOutEvent
 
 WEEK_A = "2026-W10"  # Monday 2 March 2026

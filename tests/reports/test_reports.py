@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from handoff import reports
-from handoff.reports import ALL, Average, Rate
+from reports import kpis as reports
+from reports.kpis import ALL, Average, Rate
 from tests.reports.conftest import WEEK_A, WEEK_B, WEEK_EARLY
 
 WEB, PHONE, SMS = ("channel", "web"), ("channel", "phone"), ("channel", "sms")

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from handoff.reports_views import Bar, bar_chart, period_bounds
+from reports.views import Bar, bar_chart, period_bounds
 from tests.reports.conftest import WEEK_B, https_client
 
 

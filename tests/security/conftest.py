@@ -10,7 +10,7 @@ from flask import Flask
 from twilio.request_validator import RequestValidator
 
 from channels.twilio_auth import signed_url
-from handoff.auth import create_advisor
+from handoff.console.auth import create_advisor
 
 PASSWORD = "correct horse battery staple 42"  # noqa: S105 - a test password
 TWILIO_PREFIXES = ("/voice/", "/sms/")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from handoff.rasa_client import parse_envelope
 from handoff.signals import ParsedReplies, Reply, parse_bot_messages
-from services.redaction import redact
+from privacy.redaction import redact
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -10,7 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
-from contact_assistant.config import VAR_DIR
+from core.settings import VAR_DIR
 
 GENERATED = ("SECRET_KEY", "RASA_TOKEN", "OPTOUT_HMAC_KEY", "TWILIO_AUTH_TOKEN")
 

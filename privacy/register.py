@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.redaction import redact
+from privacy.redaction import redact
 from storage.models import CHANNELS, OPTOUT_ACTIONS, OPTOUT_METHODS, OPTOUT_SCOPES, OptOutEvent
 
 # Kinds of identifier a pseudonym can be made from. Phone numbers and emails share "address",

@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, delete, func, inspect, or_, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from handoff import optout
+from privacy import register as optout
 from storage.db import Database
 from storage.models import (
     AuditLog,

@@ -2,7 +2,7 @@
 phone calls (take call), callback requests, the team view and advisor management.
 
 Every route refuses anonymous users (a redirect to sign-in for pages, 401 JSON for
-/advisor/api/*). Pages work without JavaScript; handoff/static/console.js makes the queue and
+/advisor/api/*). Pages work without JavaScript; handoff/console/static/console.js makes the queue and
 the transcript update themselves by polling the JSON endpoints every second.
 """
 
@@ -27,9 +27,10 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from contact_assistant.extensions import limiter, login_manager
+from core.extensions import limiter, login_manager
 from handoff import queue as ops
-from handoff.auth import (
+from handoff.availability import advisors_available
+from handoff.console.auth import (
     LOGIN_FAILED,
     authenticate,
     create_advisor,
@@ -39,7 +40,6 @@ from handoff.auth import (
     safe_next,
     wants_json,
 )
-from handoff.availability import advisors_available
 from storage.models import (
     ROLES,
     Advisor,

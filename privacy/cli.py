@@ -1,4 +1,4 @@
-"""`contact-assistant privacy ...`: retention and data-subject requests (see handoff.privacy).
+"""`contact-assistant privacy ...`: retention and data-subject requests (see privacy.data_rights).
 
     contact-assistant privacy purge [--days 90] [--data-use-days 30]
     contact-assistant privacy subject-access --phone "07700 900123" [--output file.json]
@@ -17,18 +17,12 @@ from datetime import datetime
 import click
 from flask import Flask
 
-from handoff import privacy as service
+from core.cli import app_for_command
+from privacy import data_rights as service
 
 
 def _app() -> Flask:
-    """The Flask app passed as the click context object (tests), else the CLI's own app."""
-    ctx = click.get_current_context()
-    obj = ctx.find_object(Flask)
-    if obj is not None:
-        return obj
-    from contact_assistant.cli import get_app
-
-    return get_app()
+    return app_for_command()
 
 
 def _tracker(url: str | None) -> str | None:

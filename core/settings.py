@@ -2,7 +2,7 @@
 
 Every setting is documented in `.env.example` and the README. For local use only,
 missing secrets are generated once into `var/secrets.env` (never committed) by
-`contact_assistant.secrets`; in production they must come from the environment.
+`core.local_secrets`; in production they must come from the environment.
 """
 
 from __future__ import annotations

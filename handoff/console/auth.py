@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from contact_assistant.extensions import login_manager
+from core.extensions import login_manager
 from storage.models import ROLES, Advisor
 
 HASH_METHOD = "scrypt"

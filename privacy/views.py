@@ -13,8 +13,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from handoff.router import ConversationNotFound
-from storage.models import OPTOUT_ACTIONS, OPTOUT_SCOPES, AuditLog
+from storage.models import OPTOUT_ACTIONS, OPTOUT_SCOPES, AuditLog, ConversationNotFound
 
 bp = Blueprint("choices", __name__, url_prefix="/advisor/choices", template_folder="templates")
 
@@ -46,7 +45,7 @@ def _wants_json() -> bool:
 def _render(form: dict[str, str], errors: dict[str, str], status: int = 200,
             done: str | None = None) -> Any:
     return render_template(
-        "reports/choice_form.html", form=form, errors=errors, done=done,
+        "privacy/choice_form.html", form=form, errors=errors, done=done,
         scopes=SCOPE_LABELS, actions=ACTION_LABELS,
     ), status
 

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
-from handoff import reports
+from reports import kpis as reports
 from storage.models import HANDOFF_REASONS, OPTOUT_SCOPES, utcnow
 
 bp = Blueprint("reports", __name__, url_prefix="/advisor/reports", template_folder="templates")

@@ -1,0 +1,1 @@
+"""What every layer shares: settings, Flask extensions, CLI wiring. Imports nothing of ours."""

@@ -1,0 +1,1 @@
+"""The advisor console: sign-in, queue, conversations, callbacks, team and admin."""

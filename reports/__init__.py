@@ -1,0 +1,1 @@
+"""KPIs over conversations, tickets, ratings and opt-outs, and the console reports views."""
