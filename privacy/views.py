@@ -13,18 +13,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from storage.models import OPTOUT_ACTIONS, OPTOUT_SCOPES, AuditLog, ConversationNotFound
+from core.vocabulary import ACTION_LABELS, OPTOUT_ACTIONS, OPTOUT_SCOPES, SCOPE_LABELS
+from storage.models import AuditLog, ConversationNotFound
 
 bp = Blueprint("choices", __name__, url_prefix="/advisor/choices", template_folder="templates")
 
-SCOPE_LABELS = {
-    "automated_assistant": "Use of the automated assistant",
-    "data_use": "Keeping and using their conversations to improve the service",
-    "call_recording": "Recording their calls",
-    "sms": "Text messages from us",
-}
-ACTION_LABELS = {"opt_out": "They do not want this (opt out)",
-                 "withdraw": "They have changed their mind (withdraw an opt-out)"}
 MAX_NOTE = 500
 
 

@@ -18,8 +18,9 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
+from core.vocabulary import HANDOFF_REASONS, OPTOUT_SCOPES, REASON_LABELS, SCOPE_LABELS
 from reports import kpis as reports
-from storage.models import HANDOFF_REASONS, OPTOUT_SCOPES, utcnow
+from storage.models import utcnow
 
 bp = Blueprint("reports", __name__, url_prefix="/advisor/reports", template_folder="templates")
 
@@ -27,22 +28,7 @@ REPORT_ROLES = ("supervisor", "admin")
 PERIODS = {"4": "Last 4 weeks", "12": "Last 12 weeks", "26": "Last 26 weeks",
            "52": "Last 52 weeks", "all": "All time"}
 DEFAULT_PERIOD = "12"
-REASON_NAMES = {
-    "any": "Any reason",
-    "requested": "Asked for a person",
-    "opt_out": "Opted out of the assistant",
-    "not_understood": "Not understood",
-    "safeguarding": "Safeguarding",
-    "housing": "Housing",
-    "complaint": "Complaint",
-    "system_failure": "Assistant failed",
-}
-SCOPE_NAMES = {
-    "automated_assistant": "Automated assistant",
-    "data_use": "Data use",
-    "call_recording": "Call recording",
-    "sms": "Text messages",
-}
+REASON_NAMES = {"any": "Any reason", **REASON_LABELS}
 
 
 def supervisors_only(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -230,14 +216,15 @@ def build_sections(report: reports.Report, period_text: str) -> list[Section]:
         "chart-optout-scope", f"Opt-out rate by scope, all channels, {period_text}",
         "Bar chart of opt-outs per conversation, for each scope. The same figures are in the "
         "table that follows.",
-        [Bar(SCOPE_NAMES[sc], report.optout[sc][reports.ALL].value,
+        [Bar(SCOPE_LABELS[sc], report.optout[sc][reports.ALL].value,
              reports.percent(report.optout[sc][reports.ALL].value)) for sc in OPTOUT_SCOPES]))
     s.tables.append(Table("Opt-outs by scope and channel",
                           ["Scope"] + [reports.label(k) for k in by_channel] + ["Withdrawals"],
-                          [[SCOPE_NAMES[sc]] + [_count_of(report.optout[sc][k]) for k in by_channel]
+                          [[SCOPE_LABELS[sc]]
+                           + [_count_of(report.optout[sc][k]) for k in by_channel]
                            + [str(report.withdrawals[sc][reports.ALL])] for sc in OPTOUT_SCOPES]))
     s.tables.append(Table("Opt-outs by scope and week",
-                          ["Week"] + [SCOPE_NAMES[sc] for sc in OPTOUT_SCOPES],
+                          ["Week"] + [SCOPE_LABELS[sc] for sc in OPTOUT_SCOPES],
                           [[reports.label(k)] + [str(report.optout[sc][k].numerator)
                                                  for sc in OPTOUT_SCOPES] for k in by_week]))
     sections.append(s)

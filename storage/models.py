@@ -24,6 +24,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
+from core.vocabulary import (  # noqa: F401 - re-exported: the stored codes, defined once
+    CHANNELS,
+    HANDOFF_REASONS,
+    OPTOUT_ACTIONS,
+    OPTOUT_METHODS,
+    OPTOUT_SCOPES,
+    ROLES,
+    SENDERS,
+    TICKET_STATUSES,
+)
+
 Base = declarative_base()
 
 
@@ -36,23 +47,7 @@ def new_conversation_id() -> str:
     return secrets.token_urlsafe(24)
 
 
-CHANNELS = ("web", "phone", "sms")
 STATES = ("bot", "waiting", "advisor", "closed")
-SENDERS = ("resident", "bot", "advisor", "system")
-HANDOFF_REASONS = (
-    "requested",
-    "opt_out",
-    "not_understood",
-    "safeguarding",
-    "housing",
-    "complaint",
-    "system_failure",
-)
-TICKET_STATUSES = ("queued", "claimed", "closed")
-ROLES = ("advisor", "supervisor", "admin")
-OPTOUT_SCOPES = ("automated_assistant", "data_use", "call_recording", "sms")
-OPTOUT_ACTIONS = ("opt_out", "withdraw")
-OPTOUT_METHODS = ("speech", "keypad", "button", "text", "advisor")
 
 
 class ConversationNotFound(LookupError):
@@ -159,6 +154,9 @@ class HandoffTicket(Base):
     closed_at = Column(DateTime)
     advisor_id = Column(Integer, ForeignKey("advisors.id"))
     outcome = Column(String(64))
+    # The team that owns the service the resident asked about (from the service catalogue),
+    # so the handoff reaches advisors who know it; None when nothing pointed to a team.
+    team = Column(String(64))
 
     conversation = relationship("Conversation", back_populates="tickets")
     advisor = relationship("Advisor")
@@ -310,3 +308,34 @@ class PlanningApplication(Base):
     decided_at = Column(DateTime)
     decision = Column(String(40))
     sample = Column(Boolean, nullable=False, default=False)
+
+
+class AnswerFeedback(Base):
+    """A resident's answer to "Did that answer your question?" after a service catalogue answer."""
+
+    __tablename__ = "answer_feedback"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        String(64), ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    channel = Column(String(8), nullable=False)
+    service_id = Column(String(64), nullable=False, index=True)  # the catalogue entry answered
+    helpful = Column(Boolean, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class UnansweredQuestion(Base):
+    """A question nothing in the catalogue answered, stored redacted for the content team."""
+
+    __tablename__ = "unanswered_questions"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        String(64), ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    channel = Column(String(8), nullable=False)
+    text = Column(Text, nullable=False)  # redacted before it is stored
+    likely_team = Column(String(64))  # the closest service's team, if any was close
+    candidates = Column(JSON, nullable=False, default=list)  # closest service ids, best first
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)

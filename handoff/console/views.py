@@ -2,8 +2,8 @@
 phone calls (take call), callback requests, the team view and advisor management.
 
 Every route refuses anonymous users (a redirect to sign-in for pages, 401 JSON for
-/advisor/api/*). Pages work without JavaScript; handoff/console/static/console.js makes the queue and
-the transcript update themselves by polling the JSON endpoints every second.
+/advisor/api/*). Pages work without JavaScript; handoff/console/static/console.js makes the
+queue and the transcript update themselves by polling the JSON endpoints every second.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from core.extensions import limiter, login_manager
+from core.vocabulary import CHANNEL_LABELS, PRIORITY_LABELS, REASON_LABELS
 from handoff import queue as ops
 from handoff.availability import advisors_available
 from handoff.console.auth import (
@@ -61,17 +62,6 @@ bp = Blueprint(
 PUBLIC_ENDPOINTS = {"console.login"}
 DEFAULT_DIAL_TARGET = "client:advisor-{id}"
 
-REASON_LABELS = {
-    "requested": "Asked for a person",
-    "opt_out": "Does not want the assistant",
-    "not_understood": "Assistant did not understand",
-    "safeguarding": "Safeguarding",
-    "housing": "Housing",
-    "complaint": "Complaint",
-    "system_failure": "Assistant not working",
-}
-PRIORITY_LABELS = {1: "Urgent", 2: "High", 3: "Normal"}
-CHANNEL_LABELS = {"web": "Web chat", "phone": "Phone", "sms": "Text message"}
 SENDER_LABELS = {"resident": "Resident", "bot": "Assistant", "system": "Update"}
 STATE_LABELS = {
     "bot": "With the assistant",

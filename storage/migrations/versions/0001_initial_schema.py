@@ -2,13 +2,14 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 07:23:23.666215
+Create Date: 2026-12-03 07:32:43.594205
 """
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 from storage.models import install_append_only_guards
+
 
 revision = "0001"
 down_revision = None
@@ -134,6 +135,28 @@ def upgrade() -> None:
         sa.UniqueConstraint("reference"),
     )
     op.create_table(
+        "answer_feedback",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("conversation_id", sa.String(length=64), nullable=True),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("service_id", sa.String(length=64), nullable=False),
+        sa.Column("helpful", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("answer_feedback", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_answer_feedback_conversation_id"), ["conversation_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_answer_feedback_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_answer_feedback_service_id"), ["service_id"], unique=False
+        )
+
+    op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("advisor_id", sa.Integer(), nullable=True),
@@ -163,6 +186,7 @@ def upgrade() -> None:
         sa.Column("closed_at", sa.DateTime(), nullable=True),
         sa.Column("advisor_id", sa.Integer(), nullable=True),
         sa.Column("outcome", sa.String(length=64), nullable=True),
+        sa.Column("team", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["advisor_id"],
             ["advisors.id"],
@@ -197,6 +221,26 @@ def upgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_messages_conversation_id"), ["conversation_id"], unique=False
+        )
+
+    op.create_table(
+        "unanswered_questions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("conversation_id", sa.String(length=64), nullable=True),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("likely_team", sa.String(length=64), nullable=True),
+        sa.Column("candidates", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("unanswered_questions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_unanswered_questions_conversation_id"), ["conversation_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_unanswered_questions_created_at"), ["created_at"], unique=False
         )
 
     op.create_table(
@@ -236,6 +280,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_callback_requests_conversation_id"))
 
     op.drop_table("callback_requests")
+    with op.batch_alter_table("unanswered_questions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_unanswered_questions_created_at"))
+        batch_op.drop_index(batch_op.f("ix_unanswered_questions_conversation_id"))
+
+    op.drop_table("unanswered_questions")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_conversation_id"))
 
@@ -249,6 +298,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_audit_log_at"))
 
     op.drop_table("audit_log")
+    with op.batch_alter_table("answer_feedback", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_answer_feedback_service_id"))
+        batch_op.drop_index(batch_op.f("ix_answer_feedback_created_at"))
+        batch_op.drop_index(batch_op.f("ix_answer_feedback_conversation_id"))
+
+    op.drop_table("answer_feedback")
     op.drop_table("planning_applications")
     with op.batch_alter_table("optout_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_optout_events_subject"))
