@@ -5,11 +5,10 @@ Revises:
 Create Date: 2026-12-03 07:32:43.594205
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from storage.models import install_append_only_guards
-
 
 revision = "0001"
 down_revision = None
