@@ -21,5 +21,6 @@ src = re.sub(r"(def upgrade\(\) -> None:\n(?:.*\n)*?)(\n\ndef downgrade)",
 open(path, "w").write(src)
 PY
 rm -rf "$tmp"
+../.venv/bin/ruff check -q --fix migrations/versions/0001_initial_schema.py >/dev/null 2>&1 || true
 ../.venv/bin/ruff format -q migrations/versions/0001_initial_schema.py 2>/dev/null || true
 echo "regenerated storage/migrations/versions/0001_initial_schema.py"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 07:32:43.594205
+Create Date: 2026-12-03 07:33:50.380434
 """
 
 import sqlalchemy as sa
