@@ -7,6 +7,7 @@ The test config fails loudly on any external service a test did not replace
 from __future__ import annotations
 
 import os
+from datetime import date
 
 import pytest
 
@@ -15,6 +16,9 @@ os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
 from contact_assistant.app import create_app  # noqa: E402
 from core.settings import test_settings  # noqa: E402
+from services import dates  # noqa: E402
+from services.db import dispose_all, get_database  # noqa: E402
+from services.sample_data import load_sample  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from tests.chromium import launch_browser  # noqa: E402
 from tests.fakes import FakeRasa, FakeTwilio  # noqa: E402
@@ -25,6 +29,22 @@ def database_url(tmp_path) -> str:
     url = f"sqlite:///{tmp_path / 'test.db'}"
     upgrade(url)  # the real migrations, so tests cover them too
     return url
+
+
+# A Thursday; sample rounds are anchored on Monday 5 January 2026.
+TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture
+def sample_db(database_url, monkeypatch):
+    """The real migrated schema with the sample data, named by DATABASE_URL exactly as the
+    action server finds it; today is fixed."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setattr(dates, "today", lambda: TODAY)
+    db = get_database(database_url)
+    load_sample(db)
+    yield db
+    dispose_all()
 
 
 @pytest.fixture

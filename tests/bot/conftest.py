@@ -4,7 +4,6 @@ the domain as Rasa sends it to the action server, and rasa_sdk Trackers built fr
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +12,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from services import dates
-from services.db import dispose_all, get_database
-from services.sample_data import load_sample
-
 DOMAIN_FILE = Path(__file__).resolve().parents[2] / "bot" / "domain.yml"
-# A Thursday; sample rounds are anchored on Monday 5 January 2026.
-TODAY = date(2026, 11, 26)
 
 
 @pytest.fixture(scope="session")
@@ -28,15 +21,9 @@ def domain() -> dict[str, Any]:
 
 
 @pytest.fixture
-def bot_db(database_url, monkeypatch):
-    """The real migrated schema (tests/conftest.py) with the sample data, named by
-    DATABASE_URL exactly as the action server finds it; today is fixed."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setattr(dates, "today", lambda: TODAY)
-    db = get_database(database_url)
-    load_sample(db)
-    yield db
-    dispose_all()
+def bot_db(sample_db):
+    """The action server's database: the sample data, found by DATABASE_URL (tests/conftest.py)."""
+    return sample_db
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from services.hours import describe_opening_hours, is_open_now
 from services.postcodes import find_postcode, prefixes
 from services.sample_data import load_sample
 from storage.models import Case, CollectionRound, Library, PlanningApplication
-
-TODAY = date(2026, 11, 26)  # a Thursday
+from tests.conftest import TODAY
 
 
 def test_dates_in_plain_words():
@@ -52,11 +51,11 @@ def test_postcodes():
     assert prefixes("hr1 2ab") == ["HR1 2AB", "HR1 2", "HR1"]
 
 
-def test_round_lookup_prefers_full_postcode_then_sector_then_district(bot_db):
-    assert find_collections(bot_db, "HR2 6BA", TODAY).matched_prefix == "HR2 6BA"
-    assert find_collections(bot_db, "HR2 6XY", TODAY).matched_prefix == "HR2 6"
-    assert find_collections(bot_db, "HR2 9XY", TODAY).matched_prefix == "HR2"
-    assert find_collections(bot_db, "GL1 1AA", TODAY) is None
+def test_round_lookup_prefers_full_postcode_then_sector_then_district(sample_db):
+    assert find_collections(sample_db, "HR2 6BA", TODAY).matched_prefix == "HR2 6BA"
+    assert find_collections(sample_db, "HR2 6XY", TODAY).matched_prefix == "HR2 6"
+    assert find_collections(sample_db, "HR2 9XY", TODAY).matched_prefix == "HR2"
+    assert find_collections(sample_db, "GL1 1AA", TODAY) is None
 
 
 def test_opening_hours():
@@ -70,19 +69,19 @@ def test_opening_hours():
     assert is_open_now("Mon-Sun 00:00-23:59", thursday_noon)
 
 
-def test_case_references_are_unique_even_when_the_random_number_repeats(bot_db, monkeypatch):
+def test_case_references_are_unique_even_when_the_random_number_repeats(sample_db, monkeypatch):
     issued = iter(["HC-100001", "HC-100001", "HC-654321"])  # HC-100001 is a sample case
     monkeypatch.setattr(cases, "new_reference", lambda: next(issued))
-    case = cases.create_case(bot_db, kind="fly_tipping", location="Layby on the A49")
+    case = cases.create_case(sample_db, kind="fly_tipping", location="Layby on the A49")
     assert case.reference == "HC-654321"
-    assert cases.find_case(bot_db, "hc654321").location == "Layby on the A49"
+    assert cases.find_case(sample_db, "hc654321").location == "Layby on the A49"
 
 
-def test_case_needs_a_known_kind_and_a_location(bot_db):
+def test_case_needs_a_known_kind_and_a_location(sample_db):
     with pytest.raises(cases.CaseError):
-        cases.create_case(bot_db, kind="graffiti", location="x")
+        cases.create_case(sample_db, kind="graffiti", location="x")
     with pytest.raises(cases.CaseError):
-        cases.create_case(bot_db, kind="pothole", location="  ")
+        cases.create_case(sample_db, kind="pothole", location="  ")
 
 
 def _count(db, model) -> int:
@@ -90,13 +89,14 @@ def _count(db, model) -> int:
         return s.scalar(select(func.count()).select_from(model))
 
 
-def test_sample_data_is_idempotent_and_marked_sample(bot_db):  # bot_db already loaded it once
-    counts = {m: _count(bot_db, m) for m in (CollectionRound, Library, PlanningApplication, Case)}
-    result = load_sample(bot_db)
+def test_sample_data_is_idempotent_and_marked_sample(sample_db):  # sample_db already loaded it once
+    models = (CollectionRound, Library, PlanningApplication, Case)
+    counts = {m: _count(sample_db, m) for m in models}
+    result = load_sample(sample_db)
     assert (result.created, result.updated) == (0, 0)
-    assert {m: _count(bot_db, m) for m in counts} == counts
+    assert {m: _count(sample_db, m) for m in counts} == counts
     assert counts[Library] == 8 and counts[PlanningApplication] >= 15 and counts[Case] >= 10
-    with bot_db.session() as s:
+    with sample_db.session() as s:
         assert {p[:3] for p in s.scalars(select(CollectionRound.postcode_prefix))} >= {
             f"HR{i}" for i in range(1, 10)
         }
@@ -113,14 +113,14 @@ hr4,North,recycling,thu,2,08/01/2026
 """
 
 
-def test_import_rounds_updates_by_key_and_takes_over_sample_rows(bot_db, tmp_path):
+def test_import_rounds_updates_by_key_and_takes_over_sample_rows(sample_db, tmp_path):
     path = tmp_path / "rounds.csv"
     path.write_text("\ufeff" + ROUNDS)  # Excel's byte order mark
-    before = _count(bot_db, CollectionRound)
-    result = import_rounds(bot_db, path)
+    before = _count(sample_db, CollectionRound)
+    result = import_rounds(sample_db, path)
     assert (result.rows, result.created, result.updated) == (2, 0, 2)
-    assert _count(bot_db, CollectionRound) == before
-    with bot_db.session() as s:
+    assert _count(sample_db, CollectionRound) == before
+    with sample_db.session() as s:
         row = s.scalars(
             select(CollectionRound).where(
                 CollectionRound.postcode_prefix == "HR1 2",
@@ -128,12 +128,12 @@ def test_import_rounds_updates_by_key_and_takes_over_sample_rows(bot_db, tmp_pat
             )
         ).one()
         assert (row.round_name, row.weekday, row.sample) == ("Tupsley A", 2, False)
-    result = import_rounds(bot_db, path, replace=True)
+    result = import_rounds(sample_db, path, replace=True)
     assert (result.updated, result.removed) == (0, before - 2)
-    assert _count(bot_db, CollectionRound) == 2
+    assert _count(sample_db, CollectionRound) == 2
 
 
-def test_import_with_any_bad_row_writes_nothing_and_lists_every_problem(bot_db, tmp_path):
+def test_import_with_any_bad_row_writes_nothing_and_lists_every_problem(sample_db, tmp_path):
     path = tmp_path / "rounds.csv"
     path.write_text(
         ROUNDS
@@ -149,9 +149,9 @@ def test_import_with_any_bad_row_writes_nothing_and_lists_every_problem(bot_db, 
         )
         + "\n"
     )
-    before = _count(bot_db, CollectionRound)
+    before = _count(sample_db, CollectionRound)
     with pytest.raises(ImportFailed) as failed:
-        import_rounds(bot_db, path)
+        import_rounds(sample_db, path)
     assert failed.value.errors == [
         "row 4: postcode_prefix 'XX' is not a postcode, sector (HR1 2) or district (HR1)",
         "row 5: bin_type 'compost' is not one of: general waste, recycling, garden waste",
@@ -160,8 +160,8 @@ def test_import_with_any_bad_row_writes_nothing_and_lists_every_problem(bot_db, 
         "row 8: repeats row 2 (HR1 2 general waste)",
         "row 9: first_date '5th Jan' is not a date like 2026-12-01 or 01/12/2026",
     ]
-    assert _count(bot_db, CollectionRound) == before
-    with bot_db.session() as s:
+    assert _count(sample_db, CollectionRound) == before
+    with sample_db.session() as s:
         assert (
             s.scalar(
                 select(func.count())
@@ -172,18 +172,18 @@ def test_import_with_any_bad_row_writes_nothing_and_lists_every_problem(bot_db, 
         )
 
 
-def test_import_refuses_a_wrong_header(bot_db, tmp_path):
+def test_import_refuses_a_wrong_header(sample_db, tmp_path):
     path = tmp_path / "libraries.csv"
     path.write_text("name,adress,phone,mon,tue,wed,thu,fri,sat,sun\n")
     with pytest.raises(ImportFailed) as failed:
-        import_libraries(bot_db, path)
+        import_libraries(sample_db, path)
     assert failed.value.errors == [
         "row 1: missing column(s): address",
         "row 1: unknown column(s): adress",
     ]
 
 
-def test_import_libraries_and_planning(bot_db, tmp_path):
+def test_import_libraries_and_planning(sample_db, tmp_path):
     libs = tmp_path / "libraries.csv"
     libs.write_text(
         "name,address,phone,mon,tue,wed,thu,fri,sat,sun\n"
@@ -191,8 +191,8 @@ def test_import_libraries_and_planning(bot_db, tmp_path):
         "09:00-17:00,09:00-17:00,closed,09:00-17:00,09:00-17:00,9:30-13:00,\n"
         "Weobley Library,Weobley HR4 8SD,,10:00-12:00,,,,,,\n"
     )
-    assert str(import_libraries(bot_db, libs)) == "2 rows: 1 created, 1 updated"
-    with bot_db.session() as s:
+    assert str(import_libraries(sample_db, libs)) == "2 rows: 1 created, 1 updated"
+    with sample_db.session() as s:
         row = s.scalars(select(Library).where(Library.name == "Hereford Library")).one()
         assert row.hours == {
             "mon": "09:00-17:00",
@@ -211,10 +211,10 @@ def test_import_libraries_and_planning(bot_db, tmp_path):
         "P260003/F,3 High St,Shed,Decided,,,Refused\n"
     )
     with pytest.raises(ImportFailed) as failed:
-        import_planning(bot_db, plans)
+        import_planning(sample_db, plans)
     assert failed.value.errors == ["row 4: decision is given but decided_at is empty"]
     plans.write_text("\n".join(plans.read_text().splitlines()[:3]) + "\n")
-    assert import_planning(bot_db, plans).created == 2
+    assert import_planning(sample_db, plans).created == 2
 
 
 def test_cli_load_sample_and_import(database_url, tmp_path, monkeypatch):
