@@ -23,9 +23,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import rasa_speedups
+from core.log_redaction import install_log_redaction
 
 log = logging.getLogger(__name__)
-rasa_speedups.apply()  # Rasa imports this module at start-up, in the server process only
+# Rasa imports this module at start-up, in the server process only.
+install_log_redaction()  # no personal data in Rasa's log, tracebacks included
+rasa_speedups.apply()
 MAX_TEXT = 2000
 
 

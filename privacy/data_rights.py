@@ -96,7 +96,8 @@ class TrackerStore:
                 self.url.removeprefix("sqlite:///")
             ):
                 return None  # Rasa has not run here yet: nothing to prune
-            self._engine = create_engine(self.url, future=True)
+            # hide_parameters: an error never prints a resident's words or number in clear.
+            self._engine = create_engine(self.url, future=True, hide_parameters=True)
         return self._engine
 
     def available(self) -> bool:
