@@ -97,9 +97,18 @@ def test_rasa_killed_under_supervisord_is_restarted_while_the_rest_keeps_serving
     assert r.status_code == 200 and r.text.startswith("<?xml") and "<Response" in r.text
     assert _pid(conf, "web") == pids["web"] and _pid(conf, "actions") == pids["actions"]
 
-    # supervisord brings Rasa back, and a new conversation is answered by the assistant again.
+    # supervisord brings Rasa back. While the new Rasa loads its model it does not listen yet,
+    # so every resident who writes meanwhile is still offered a person within 2 s.
     _wait_for(lambda: _pid(conf, "rasa") not in (0, pids["rasa"]), timeout=30)
-    stack.wait_healthy(timeout=300)
+    tried = 0
+    deadline = time.monotonic() + 300
+    while not stack._rasa_ready(stack.rasa_ports[0]) and time.monotonic() < deadline:
+        status, body, elapsed = _chat(stack, requests.Session(), ASK)
+        assert status == 200 and elapsed < 2.0, (status, elapsed, body)
+        tried += 1
+        time.sleep(1)
+    assert tried, "Rasa came back before anyone could write: nothing was checked meanwhile"
+    stack.wait_healthy(timeout=60)
     status, body, _ = _chat(stack, requests.Session(), ASK)
     assert status == 200 and body["state"] == "bot" and body["replies"], body
     assert supervisord.poll() is None
