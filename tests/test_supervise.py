@@ -51,3 +51,31 @@ def _procfile(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "Procfile"
     path.write_text(text)
     return path
+
+
+def test_the_control_socket_needs_a_password_kept_in_a_private_file(tmp_path):
+    conf = write_config(ROOT / "Procfile", tmp_path / "var", ROOT)
+    assert conf.stat().st_mode & 0o777 == 0o600
+    text = conf.read_text()
+    server = text.split("[unix_http_server]")[1].split("[rpcinterface")[0]
+    client = text.split("[supervisorctl]")[1].split("[program")[0]
+    password = [line for line in server.splitlines() if line.startswith("password=")][0]
+    assert len(password) > 20 and password in client and "chmod=0700" in server
+
+
+def test_the_web_process_leaves_the_banners_polling_out_of_the_access_log(monkeypatch):
+    import gunicorn.glogging
+
+    from contact_assistant.access_log import WAIT_HEALTHY_AGENT, AccessLogger
+
+    assert "--logger-class contact_assistant.access_log.AccessLogger" in \
+        read_procfile(ROOT / "Procfile")["web"]
+    logged = []
+    monkeypatch.setattr(gunicorn.glogging.Logger, "access",
+                        lambda self, resp, req, environ, took: logged.append(environ["PATH_INFO"]))
+    logger = AccessLogger.__new__(AccessLogger)  # no gunicorn config needed for this check
+    for environ in ({"PATH_INFO": "/healthz", "HTTP_USER_AGENT": WAIT_HEALTHY_AGENT},
+                    {"PATH_INFO": "/healthz", "HTTP_USER_AGENT": "load-balancer"},
+                    {"PATH_INFO": "/"}):
+        logger.access(None, None, environ, 0)
+    assert logged == ["/healthz", "/"]
