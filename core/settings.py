@@ -185,7 +185,7 @@ def load_settings() -> Settings:
     unknown = set(kinds) - set(ALL_REDACT_KINDS)
     if unknown:
         raise ConfigError(f"REDACT_KINDS has unknown kinds: {', '.join(sorted(unknown))}")
-    # Under honcho, PORT is rewritten per process; APP_PORT keeps the web app's own port.
+    # A process manager may rewrite PORT per process; APP_PORT keeps the web app's own port.
     port = _env("APP_PORT") or _env("PORT", "8000")
     return Settings(
         secret_key=_env("SECRET_KEY"),
