@@ -18,7 +18,7 @@ install: ## Install pinned dependencies into .venv (fast when nothing changed)
 assets: install ## Build the council-branded GOV.UK Frontend assets
 	@if [[ -f scripts/build_assets.sh ]]; then bash scripts/build_assets.sh; fi
 
-run: assets ## Start everything on the embedded default (SQLite) and print the URLs
+run: ## Start everything on the embedded default (SQLite) and print the URLs
 	@bash scripts/run.sh
 
 train: install ## Train the Rasa model if training data, domain or config changed

@@ -1,9 +1,12 @@
 """Named Rasa input channels (webchat, phone, sms) that the router posts to.
 
-Each is a REST channel with two differences: it requires the shared token (webhooks are
-not covered by Rasa's --auth-token), and it answers with an envelope that also carries
-the NLU result and slots, so the router can log intents and summarise for advisors
-without a second call. Rasa picks response variations by these channel names.
+Each is a REST channel with two differences: it requires the shared token in the
+Authorization header, and it answers with an envelope that also carries the NLU result and
+slots, so the router can log intents and summarise for advisors without a second call.
+Rasa picks response variations by these channel names.
+
+Rasa runs without `--enable-api` (no /model, no tracker writes from outside): the app's health
+check is `GET /webhooks/<channel>/health` here, behind the same token.
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import rasa_speedups
+from core.log_redaction import install_log_redaction
 
 log = logging.getLogger(__name__)
-rasa_speedups.apply()  # Rasa imports this module at start-up, in the server process only
+# Rasa imports this module at start-up, in the server process only.
+install_log_redaction()  # no personal data in Rasa's log, tracebacks included
+rasa_speedups.apply()
 MAX_TEXT = 2000
 
 
@@ -58,6 +64,16 @@ class CouncilChannel(InputChannel):
         @bp.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @bp.route("/health", methods=["GET"])
+        async def model_health(request: Request) -> HTTPResponse:
+            """200 once the model is loaded and Rasa can answer; the app's /healthz asks this."""
+            if not _token_ok(request):
+                return response.json({"error": "unauthorised"}, status=401)
+            agent = getattr(request.app.ctx, "agent", None)
+            ready = bool(agent is not None and agent.is_ready())
+            return response.json({"status": "ok" if ready else "loading", "model": ready},
+                                 status=200 if ready else 503)
 
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -11,10 +11,16 @@ Profiled with py-spy under `make bench` (see README, "Performance"):
 - The embedded SQLite tracker store commits in WAL mode with synchronous=NORMAL: durable when
   a process crashes, and no fsync per turn. The application database (messages, opt-outs,
   cases) keeps the default FULL: what we acknowledge to residents survives a power cut.
+
+These replace private Rasa internals, so they are applied only to the Rasa version they were
+written and measured against (`PATCHED_FOR`). Any other version runs unpatched (correct, a little
+slower) with a warning in Rasa's log; tests/bot/test_rasa_speedups.py fails until someone has
+re-checked each patch against the new version's source and updated `PATCHED_FOR`.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,12 +31,18 @@ from typing import Any
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
+from rasa import __version__ as RASA_VERSION
 from rasa.core.actions.action import RemoteAction
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
+
+log = logging.getLogger(__name__)
+# The Rasa release whose private internals (RemoteAction._validate_action_result,
+# MessageProcessor.save_tracker, SQLTrackerStore.__init__ and its `engine`) these patches match.
+PATCHED_FOR = "3.6.21"
 
 _saved_trackers: ContextVar[list[DialogueStateTracker] | None] = ContextVar(
     "saved_trackers", default=None
@@ -91,8 +103,20 @@ def tracker_store_init(self: SQLTrackerStore, *args: Any, **kwargs: Any) -> None
         event.listen(self.engine, "connect", sqlite_tracker_pragmas)
 
 
-def apply() -> None:
-    """Idempotent: install the changes above in this (the Rasa server's) process."""
+def applies_to(version: str) -> bool:
+    return version == PATCHED_FOR
+
+
+def apply(version: str = RASA_VERSION) -> bool:
+    """Idempotent: install the changes above in this (the Rasa server's) process.
+
+    Returns False, patching nothing, on a Rasa version the patches were not checked against."""
+    if not applies_to(version):
+        log.warning("Rasa %s is not %s: running without bot/rasa_speedups.py (re-check the "
+                    "patches against the new version, then update PATCHED_FOR)",
+                    version, PATCHED_FOR)
+        return False
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     MessageProcessor.save_tracker = save_tracker  # type: ignore[method-assign]
     SQLTrackerStore.__init__ = tracker_store_init  # type: ignore[method-assign]
+    return True

@@ -29,6 +29,7 @@ from flask import (
 from flask_limiter.util import get_remote_address
 
 from channels import web_render as render
+from core import ratelimits
 from core.extensions import csrf, limiter
 from handoff.router import ConversationNotFound, ConversationRouter, InvalidMessage
 
@@ -41,12 +42,18 @@ SESSION_CALLBACK = "web_callback_for"
 SESSION_NOTICE = "web_notice"
 
 
-def _chat_limit() -> str:
-    return current_app.config.get("RATELIMIT_CHAT") or "60 per minute"
+# Every way of sending (form, quick reply, JSON API, handoff) shares one budget per conversation
+# and a larger one per address (many residents share a library's address): core/ratelimits.py.
+_per_conversation = limiter.shared_limit(
+    ratelimits.configured("RATELIMIT_CHAT", "60 per minute"), scope="web-chat",
+    key_func=ratelimits.conversation_key)
+_per_address = limiter.shared_limit(
+    ratelimits.configured("RATELIMIT_CHAT_IP", "600 per minute"), scope="web-chat-ip",
+    key_func=ratelimits.client_ip)
 
 
-# Every way of sending (form, quick reply, JSON API, handoff) shares one per-client budget.
-chat_limit = limiter.shared_limit(_chat_limit, scope="web-chat")
+def chat_limit(view):
+    return _per_address(_per_conversation(view))
 def _poll_key() -> str:
     # Per conversation, so many residents behind one address (a library, a care home) can all
     # wait for an advisor at once; the per-address chat limit above still guards sending.

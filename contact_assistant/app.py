@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from contact_assistant.security import init_security_headers, install_log_redaction
 from core import extensions
 from core.local_secrets import load_local_secrets
-from core.settings import Settings, Unmocked, load_settings
+from core.settings import Settings, Unmocked, is_production, load_settings
 from handoff.rasa_client import RasaClient
 from handoff.router import ConversationRouter
 from storage.db import Database
@@ -38,7 +38,8 @@ def _twilio_client(settings: Settings):
 
 def create_app(settings: Settings | None = None, *, rasa: Any = None, twilio: Any = None) -> Flask:
     if settings is None:
-        load_local_secrets()
+        if not is_production():  # production reads the environment only, never var/
+            load_local_secrets()
         settings = load_settings()
     install_log_redaction()
     logging.basicConfig(
@@ -47,8 +48,11 @@ def create_app(settings: Settings | None = None, *, rasa: Any = None, twilio: An
 
     app = Flask(__name__)
     app.config.from_mapping(settings.to_flask())
-    # Trust one proxy hop for scheme and host (TLS terminates at the load balancer).
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    # X-Forwarded-* is believed only from proxies we run (TRUSTED_PROXY_COUNT hops, default
+    # none): otherwise anyone could pick the address that rate limits count.
+    if settings.trusted_proxy_count > 0:
+        hops = settings.trusted_proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db = Database(settings.database_url)
     if rasa is None:

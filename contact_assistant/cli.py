@@ -30,8 +30,11 @@ def get_app() -> Flask:
 
     from contact_assistant.app import create_app
     from core.local_secrets import ensure_local_secrets, load_local_secrets
+    from core.settings import is_production
 
-    if not all(os.environ.get(k) for k in ("SECRET_KEY", "RASA_TOKEN", "OPTOUT_HMAC_KEY")):
+    # Production reads the environment only: never generate or read var/secrets.env there.
+    if not is_production() and not all(
+            os.environ.get(k) for k in ("SECRET_KEY", "RASA_TOKEN", "OPTOUT_HMAC_KEY")):
         ensure_local_secrets()
         load_local_secrets()
     return create_app()
@@ -49,12 +52,21 @@ def db() -> None:
     pass
 
 
-@db.command("upgrade", help="Create or migrate the database to the latest schema (Alembic).")
+@db.command("upgrade", help="Create or migrate the database to the latest schema (Alembic). "
+            "With DATABASE_OWNER_URL set (PostgreSQL), migrates as that owner and grants the "
+            "runtime role in DATABASE_URL what the app needs, never changes to the register.")
 def db_upgrade() -> None:
     from storage.migrate import upgrade
+    from storage.roles import grant_runtime_role, runtime_role
 
     app = get_app()
-    upgrade(app.extensions["settings"].database_url)
+    database_url = app.extensions["settings"].database_url
+    owner_url = os.environ.get("DATABASE_OWNER_URL")
+    upgrade(owner_url or database_url)
+    role = runtime_role(database_url) if owner_url else None
+    if role:
+        grant_runtime_role(owner_url, role)
+        click.echo(f"runtime role {role}: granted; no UPDATE, DELETE or TRUNCATE on the register")
     prepare_embedded_tracker_store()
     click.echo("database is up to date")
 

@@ -1,13 +1,17 @@
-"""Security headers (CSP with a per-request nonce) and PII-safe logging."""
+"""Security headers (CSP with a per-request nonce) and PII-safe logging.
+
+The log filter itself is core/log_redaction.py, shared with the Rasa and action-server processes.
+"""
 
 from __future__ import annotations
 
-import logging
 import secrets
 
 from flask import Flask, g, request
 
-from privacy.redaction import redact
+from core.log_redaction import RedactingFilter, install_log_redaction
+
+__all__ = ["RedactingFilter", "csp_nonce", "init_security_headers", "install_log_redaction"]
 
 
 def csp_nonce() -> str:
@@ -43,41 +47,3 @@ def init_security_headers(app: Flask) -> None:
         if request.path.startswith(("/api/", "/advisor")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
-
-
-class RedactingFilter(logging.Filter):
-    """Redacts personal data from every log record before any handler sees it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a bad format string must not stop logging
-            return True
-        record.msg, record.args = redact(message), None
-        return True
-
-
-def _redacting_record_factory(base):
-    """Redacts each record as it is created, so handlers added later (logging.basicConfig,
-    gunicorn, pytest) and records from child loggers, which never pass the root logger's own
-    filters, are covered too."""
-
-    def factory(*args, **kwargs):
-        record = base(*args, **kwargs)
-        RedactingFilter().filter(record)
-        return record
-
-    factory.redacting = True
-    return factory
-
-
-def install_log_redaction() -> None:
-    current = logging.getLogRecordFactory()
-    if not getattr(current, "redacting", False):
-        logging.setLogRecordFactory(_redacting_record_factory(current))
-    root = logging.getLogger()
-    if not any(isinstance(f, RedactingFilter) for f in root.filters):
-        root.addFilter(RedactingFilter())
-    for handler in root.handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter())

@@ -9,12 +9,16 @@ import time
 
 import requests
 
+from contact_assistant.access_log import WAIT_HEALTHY_AGENT
+
 
 def wait(base_url: str, timeout: float) -> float:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         try:
-            if requests.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+            r = requests.get(f"{base_url}/healthz", timeout=2,
+                             headers={"User-Agent": WAIT_HEALTHY_AGENT})  # not in the access log
+            if r.status_code == 200:
                 return time.monotonic() - start
         except requests.RequestException:
             pass

@@ -7,6 +7,7 @@ missing secrets are generated once into `var/secrets.env` (never committed) by
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -85,9 +86,16 @@ class Settings:
     redact_kinds: tuple[str, ...]
     testing: bool = False
     extra: dict = field(default_factory=dict)
+    # "production" refuses weak or missing secrets and never reads var/ (check_production).
+    app_env: str = "development"
+    # Proxies of ours in front of the app whose X-Forwarded-* headers are believed; 0 = none.
+    trusted_proxy_count: int = 0
+    ratelimit_chat_ip: str = "600 per minute"
+    ratelimit_login_account: str = "5 per minute"
 
     def to_flask(self) -> dict:
         values = {f.name.upper(): getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        values["APP_ENV"] = self.app_env
         values.update(self.extra)
         https = self.public_base_url.startswith("https://")
         values.update(
@@ -107,10 +115,62 @@ class Settings:
 
 
 ALL_REDACT_KINDS = ("card", "email", "phone", "ni_number", "sort_code", "account_number")
+PRODUCTION = "production"
+SECRETS = ("SECRET_KEY", "RASA_TOKEN", "OPTOUT_HMAC_KEY", "TWILIO_AUTH_TOKEN")
+MIN_SECRET_CHARS = 32
+GENERATE_HINT = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+# Words that mark a value copied from documentation rather than generated.
+PLACEHOLDER_WORDS = ("change", "replace", "example", "placeholder", "secret", "password",
+                     "your", "dummy", "default", "insecure", "test", "todo", "xxxx", "1234")
+
+
+def is_production() -> bool:
+    return (_env("APP_ENV", "development") or "").strip().lower() == PRODUCTION
+
+
+def secret_problem(value: str | None) -> str | None:
+    """Why this value is not a usable production secret, or None. Pure.
+
+    Strong means generated: at least 32 characters (`secrets.token_urlsafe(32)` gives 43; a
+    Twilio auth token is 32 hex digits), not a pattern repeated, at least 10 different
+    characters and about 100 bits by a Shannon estimate, and no placeholder word."""
+    if not value:
+        return "missing"
+    lowered = value.lower()
+    if any(word in lowered for word in PLACEHOLDER_WORDS):
+        return f"a placeholder (generate one: {GENERATE_HINT})"
+    if len(value) < MIN_SECRET_CHARS:
+        return f"too short ({len(value)} characters; at least {MIN_SECRET_CHARS}: {GENERATE_HINT})"
+    if value in (value + value)[1:-1] or len(set(value)) < 10 or _shannon_bits(value) < 100:
+        return "too predictable (a repeated or low-variety value)"
+    return None
+
+
+def _shannon_bits(value: str) -> float:
+    counts = [value.count(c) for c in set(value)]
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts) * n
+
+
+def check_production() -> None:
+    """APP_ENV=production: refuse to start on anything that would make the service unsafe."""
+    problems = [f"{name} is {why}" for name in SECRETS
+                if (why := secret_problem(_env(name))) is not None]
+    public = _env("PUBLIC_BASE_URL", "") or ""
+    if not public.startswith("https://"):
+        problems.append("PUBLIC_BASE_URL must be the https:// address Twilio and residents use")
+    if (_env("RATELIMIT_STORAGE_URI", "memory://") or "").startswith("memory://"):
+        problems.append("RATELIMIT_STORAGE_URI must be shared storage (redis://...), not memory://,"
+                        " so every worker counts together")
+    if problems:
+        raise ConfigError("Production mode (APP_ENV=production) will not start: "
+                          + "; ".join(problems) + ". See deploy/README.md.")
 
 
 def load_settings() -> Settings:
     """Read settings from the environment; raise ConfigError on anything unusable."""
+    if is_production():
+        check_production()
     missing = [n for n in ("SECRET_KEY", "RASA_TOKEN", "OPTOUT_HMAC_KEY") if not _env(n)]
     if missing:
         raise ConfigError(
@@ -125,7 +185,7 @@ def load_settings() -> Settings:
     unknown = set(kinds) - set(ALL_REDACT_KINDS)
     if unknown:
         raise ConfigError(f"REDACT_KINDS has unknown kinds: {', '.join(sorted(unknown))}")
-    # Under honcho, PORT is rewritten per process; APP_PORT keeps the web app's own port.
+    # A process manager may rewrite PORT per process; APP_PORT keeps the web app's own port.
     port = _env("APP_PORT") or _env("PORT", "8000")
     return Settings(
         secret_key=_env("SECRET_KEY"),
@@ -158,6 +218,10 @@ def load_settings() -> Settings:
         redact_kinds=kinds,
         testing=_bool("TESTING", False),
         extra=_optional_extras(),
+        app_env=PRODUCTION if is_production() else "development",
+        trusted_proxy_count=_int("TRUSTED_PROXY_COUNT", 0),
+        ratelimit_chat_ip=_env("RATELIMIT_CHAT_IP", "600 per minute"),
+        ratelimit_login_account=_env("RATELIMIT_LOGIN_ACCOUNT", "5 per minute"),
     )
 
 

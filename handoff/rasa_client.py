@@ -59,8 +59,11 @@ class RasaClient:
 
     def status(self) -> bool:
         try:
-            r = self._http.get(f"{self.base_url}/status", params={"token": self.token}, timeout=2)
-            return r.status_code == 200 and bool(r.json().get("model_file"))
+            # Our input channel's health route (Rasa runs without --enable-api); the token
+            # travels in a header, never in a URL that proxies and access logs record.
+            r = self._http.get(f"{self.base_url}/webhooks/{RASA_CHANNELS['web']}/health",
+                               headers={"Authorization": f"Bearer {self.token}"}, timeout=2)
+            return r.status_code == 200 and r.json().get("model") is True
         except (requests.RequestException, ValueError):
             return False
 

@@ -39,6 +39,7 @@ from storage.models import (
     HandoffTicket,
     Message,
     OptOutEvent,
+    OptOutWords,
     utcnow,
 )
 
@@ -96,7 +97,8 @@ class TrackerStore:
                 self.url.removeprefix("sqlite:///")
             ):
                 return None  # Rasa has not run here yet: nothing to prune
-            self._engine = create_engine(self.url, future=True)
+            # hide_parameters: an error never prints a resident's words or number in clear.
+            self._engine = create_engine(self.url, future=True, hide_parameters=True)
         return self._engine
 
     def available(self) -> bool:
@@ -467,13 +469,17 @@ class EraseResult:
     cases_deleted: int = 0
     tracker_events_deleted: int = 0
     optout_events_kept: int = 0
+    optout_words_deleted: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def erase(db: Database, ref: SubjectRef, tracker: TrackerStore | str | None = None) -> EraseResult:
-    """Delete everything held for one resident except their opt-out events (the legal record)."""
+    """Delete everything held for one resident except their opt-out events (the legal record).
+
+    The words they used when making those choices go too (optout_words): the register keeps
+    what was chosen, when, how and under which notice, not what the resident typed or said."""
     result = EraseResult()
     with db.session() as s:
         conv_ids = subject_conversation_ids(s, ref)
@@ -494,6 +500,14 @@ def erase(db: Database, ref: SubjectRef, tracker: TrackerStore | str | None = No
             ).rowcount
         result.conversations_deleted, result.messages_deleted = _delete_conversations(
             s, sorted(conv_ids))
+        event_ids = select(OptOutEvent.id).where(or_(
+            OptOutEvent.subject.in_(sorted(subjects)),
+            OptOutEvent.conversation_id.in_(sorted(conv_ids)),
+        ))
+        result.optout_words_deleted = s.execute(
+            delete(OptOutWords).where(OptOutWords.event_id.in_(event_ids))
+            .execution_options(synchronize_session=False)
+        ).rowcount
         result.optout_events_kept = s.scalar(
             select(func.count()).select_from(OptOutEvent)
             .where(OptOutEvent.subject.in_(sorted(subjects)))

@@ -19,9 +19,17 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from privacy.redaction import redact
-from storage.models import CHANNELS, OPTOUT_ACTIONS, OPTOUT_METHODS, OPTOUT_SCOPES, OptOutEvent
+from storage.models import (
+    CHANNELS,
+    OPTOUT_ACTIONS,
+    OPTOUT_METHODS,
+    OPTOUT_SCOPES,
+    OptOutEvent,
+    OptOutWords,
+)
 
 # Kinds of identifier a pseudonym can be made from. Phone numbers and emails share "address",
 # so a number that calls and texts us is one subject.
@@ -92,10 +100,16 @@ def record(
         method=method,
         notice_version=notice_version,
         conversation_id=conversation_id,
-        utterance=words,
     )
     session.add(event)
     session.flush()
+    said = None
+    if words:
+        said = OptOutWords(event_id=event.id, utterance=words)
+        session.add(said)
+        session.flush()
+    # Fill the read-only link without marking the (append-only) event as changed.
+    set_committed_value(event, "words", said)
     return event
 
 

@@ -11,6 +11,8 @@
 #
 # Debian's postgres refuses to run as root, so as root both servers run as `nobody`
 # (or $TOPOLOGY_USER). Passwords are random per start; nothing listens beyond loopback.
+# The app database has an owner (council: migrations) and a runtime role (council_app: the app),
+# as deploy/README.md describes; `contact-assistant db upgrade` grants the runtime role.
 set -euo pipefail
 
 cmd=${1:-}
@@ -44,7 +46,7 @@ secret() {
 }
 
 start() {
-  local bin pg_port redis_port pg_pw app_pw rasa_pw redis_pw
+  local bin pg_port redis_port pg_pw app_pw runtime_pw rasa_pw redis_pw
   bin=$(pg_bin)
   command -v redis-server >/dev/null || { echo "topology: redis-server not found" >&2; exit 1; }
   mkdir -p "$dir"
@@ -59,7 +61,7 @@ start() {
   fi
   chmod 700 "$dir"
   pg_port=$(free_port); redis_port=$(free_port)
-  pg_pw=$(secret); app_pw=$(secret); rasa_pw=$(secret); redis_pw=$(secret)
+  pg_pw=$(secret); app_pw=$(secret); runtime_pw=$(secret); rasa_pw=$(secret); redis_pw=$(secret)
 
   # --- PostgreSQL: password (SCRAM) over TCP, trust only on the private unix socket ---
   printf '%s\n' "$pg_pw" > "$dir/pgpass.tmp"
@@ -73,6 +75,7 @@ start() {
   pg_start
   as_owner psql -h "$dir" -p "$pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q <<SQL
 CREATE ROLE council LOGIN PASSWORD '$app_pw';
+CREATE ROLE council_app LOGIN PASSWORD '$runtime_pw';
 CREATE ROLE rasa LOGIN PASSWORD '$rasa_pw';
 CREATE DATABASE council OWNER council;
 CREATE DATABASE rasa_tracker OWNER rasa;
@@ -94,7 +97,8 @@ SQL
 TOPOLOGY_DIR=$dir
 PG_PORT=$pg_port
 PG_SUPERUSER_PASSWORD=$pg_pw
-DATABASE_URL=postgresql+psycopg2://council:$app_pw@127.0.0.1:$pg_port/council
+DATABASE_URL=postgresql+psycopg2://council_app:$runtime_pw@127.0.0.1:$pg_port/council
+DATABASE_OWNER_URL=postgresql+psycopg2://council:$app_pw@127.0.0.1:$pg_port/council
 RASA_TRACKER_DB_HOST=127.0.0.1
 RASA_TRACKER_DB_PORT=$pg_port
 RASA_TRACKER_DB_NAME=rasa_tracker

@@ -20,11 +20,14 @@ class DatabaseUnavailable(SQLAlchemyError):
 
 
 def make_engine(url: str) -> Engine:
+    """hide_parameters: a database error's text never carries the bound values (a resident's
+    phone number or words) into logs and tracebacks."""
     if url.startswith("sqlite"):
         # A pool of open connections, as SQLAlchemy 2.0 does for SQLite files (1.4 opens and
         # closes one per session: the close checkpoints the WAL, ~1 ms of a web turn's ~16 ms).
         engine = create_engine(
-            url, future=True, poolclass=QueuePool, pool_size=10, max_overflow=20,
+            url, future=True, hide_parameters=True, poolclass=QueuePool, pool_size=10,
+            max_overflow=20,
             connect_args={"check_same_thread": False, "timeout": 15},
         )
 
@@ -38,7 +41,8 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, future=True, hide_parameters=True, pool_pre_ping=True,
+                         pool_size=10, max_overflow=20)
 
 
 def _quiet_rollback(session: Session) -> None:

@@ -207,8 +207,24 @@ class OptOutEvent(Base):
     method = Column(String(8), nullable=False)
     notice_version = Column(String(32), nullable=False)
     conversation_id = Column(String(64))
-    utterance = Column(Text)
     at = Column(DateTime, nullable=False, default=utcnow)
+    # The resident's (redacted) words live beside the register, not in it: the choice is kept
+    # for good, the words are personal data that erasure must be able to remove.
+    words = relationship("OptOutWords", uselist=False, lazy="selectin", viewonly=True)
+
+    @property
+    def utterance(self) -> str | None:
+        return self.words.utterance if self.words is not None else None
+
+
+class OptOutWords(Base):
+    """What the resident said when making a choice (redacted). Not append-only: erasure deletes
+    it, while the register row it explains (OptOutEvent) stays as the legal record."""
+
+    __tablename__ = "optout_words"
+
+    event_id = Column(Integer, ForeignKey("optout_events.id"), primary_key=True)
+    utterance = Column(Text, nullable=False)
 
 
 class AppendOnlyViolation(RuntimeError):

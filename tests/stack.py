@@ -60,6 +60,7 @@ class Stack:
             "PYTHONWARNINGS": "ignore",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "SANIC_HOST": "127.0.0.1",
+            "RASA_TELEMETRY_ENABLED": "false",
         }
         self.env.update(extra_env or {})
         self.database_url = self.env["DATABASE_URL"]
@@ -81,9 +82,9 @@ class Stack:
         for i, port in enumerate(self.rasa_ports):
             cmds[f"rasa{i}" if i else "rasa"] = [
                 str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", self.endpoints,
-                "--credentials", "credentials.yml", "--enable-api",
-                # "=" form: a token may start with "-", which argparse would read as an option
-                f"--auth-token={self.env['RASA_TOKEN']}",
+                # No --enable-api and no token on the command line (as the Procfile): the
+                # input channels read RASA_TOKEN from the environment.
+                "--credentials", "credentials.yml",
                 "--interface", "127.0.0.1", "--port", str(port), "--quiet",
             ]
         return cmds
@@ -146,9 +147,10 @@ class Stack:
 
     def _rasa_ready(self, port: int) -> bool:
         try:
-            r = requests.get(f"http://127.0.0.1:{port}/status",
-                             params={"token": self.env["RASA_TOKEN"]}, timeout=2)
-            return r.status_code == 200 and bool(r.json().get("model_file"))
+            r = requests.get(f"http://127.0.0.1:{port}/webhooks/webchat/health",
+                             headers={"Authorization": f"Bearer {self.env['RASA_TOKEN']}"},
+                             timeout=2)
+            return r.status_code == 200 and r.json().get("model") is True
         except requests.RequestException:
             return False
 

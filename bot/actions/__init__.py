@@ -11,4 +11,8 @@ Grouped by topic; importing this package registers every action:
 Actions reach the database only through `services` (DATABASE_URL from the environment).
 """
 
-from bot.actions import bins, fallback, handoff, lookups, optout, reports, session  # noqa: F401
+from core.log_redaction import install_log_redaction
+
+install_log_redaction()  # the action server's log: no personal data, tracebacks included
+
+from bot.actions import bins, fallback, handoff, lookups, optout, reports, session  # noqa: E402,F401

@@ -21,7 +21,7 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = create_engine(url, future=True)
+    engine = create_engine(url, future=True, hide_parameters=True)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=Base.metadata,
                           render_as_batch=url.startswith("sqlite"))

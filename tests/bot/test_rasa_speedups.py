@@ -65,3 +65,36 @@ def test_sqlite_tracker_store_uses_wal_without_an_fsync_per_turn(tmp_path):
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
     store.engine.dispose()
 
+
+
+def test_rasa_is_the_version_the_patches_were_written_for():
+    """Fails loudly on a Rasa upgrade: the patches replace private internals. Re-read each one
+    against the new Rasa's source (and re-measure with `make bench`), then update PATCHED_FOR."""
+    import rasa
+
+    assert rasa.__version__ == rasa_speedups.PATCHED_FOR, (
+        f"Rasa is now {rasa.__version__}; bot/rasa_speedups.py was written for "
+        f"{rasa_speedups.PATCHED_FOR} and is switched off until it is re-checked"
+    )
+
+
+def test_the_internals_the_patches_replace_still_exist_with_the_same_shape():
+    import inspect
+
+    from rasa.core.processor import MessageProcessor
+
+    assert list(inspect.signature(rasa_speedups._original_save_tracker).parameters) == \
+        ["self", "tracker"]
+    assert inspect.iscoroutinefunction(rasa_speedups._original_save_tracker)
+    assert "engine" in inspect.getsource(rasa_speedups._original_tracker_store_init)
+    assert hasattr(RemoteAction, "action_response_format_spec")
+    assert MessageProcessor.save_tracker is rasa_speedups.save_tracker
+
+
+def test_another_rasa_version_runs_unpatched(monkeypatch, caplog):
+    from rasa.core.processor import MessageProcessor
+
+    monkeypatch.setattr(MessageProcessor, "save_tracker", rasa_speedups._original_save_tracker)
+    assert rasa_speedups.apply("3.7.0") is False
+    assert MessageProcessor.save_tracker is rasa_speedups._original_save_tracker
+    assert "running without bot/rasa_speedups.py" in caplog.text

@@ -5,20 +5,17 @@ reload, and the CSP reports nothing."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from core.settings import test_settings as settings_for_tests
+from tests.chromium import require_browser
 from tests.console.conftest import PASSWORD, add_advisor, handoff_turn
 from tests.stack import free_port
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+sync_api = require_browser()  # under CI=true a missing chromium fails the run, never skips
 
 PORT = free_port()
 

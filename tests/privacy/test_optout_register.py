@@ -289,7 +289,7 @@ def test_bulk_delete_is_refused_by_the_database(db, one_event):
 
 @pytest.mark.parametrize("statement", [
     "UPDATE optout_events SET action = 'withdraw'",
-    "UPDATE optout_events SET utterance = NULL WHERE id = 1",
+    "UPDATE optout_events SET conversation_id = NULL WHERE id = 1",
     "DELETE FROM optout_events",
     "DELETE FROM optout_events WHERE id = 1",
 ])

@@ -4,13 +4,13 @@ sends may crash a parser with anything but its documented error."""
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+# Imported outright: a missing module fails the run, never silently skips a fuzz test.
+from channels import sms, twilio_auth, twiml, voice, web_render
 from handoff.rasa_client import parse_envelope
 from handoff.signals import ParsedReplies, Reply, parse_bot_messages
 from privacy.redaction import redact
@@ -42,18 +42,6 @@ pii_like = st.lists(st.sampled_from(["4111 1111 1111 1111", "07700 900982", "+44
                     max_size=8).map(" ".join)
 
 
-def _optional(module: str):
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError:
-        return None
-
-
-web_render = _optional("channels.web_render")
-voice = _optional("channels.voice")
-twiml = _optional("channels.twiml")
-twilio_auth = _optional("channels.twilio_auth")
-sms = _optional("channels.sms")
 
 
 # --- the assistant's side: envelopes and custom payloads ---------------------------------------
@@ -105,7 +93,6 @@ def test_redaction_with_any_kinds_is_idempotent(text, kinds):
 
 # --- web chat -----------------------------------------------------------------------------------
 
-@pytest.mark.skipif(web_render is None, reason="web channel not built yet")
 @FUZZ
 @given(st.sampled_from(["application/json", "text/plain", None, "", "APPLICATION/JSON"]),
        st.binary(max_size=300) | shaped.map(lambda v: json.dumps(v).encode()))
@@ -119,7 +106,6 @@ def test_chat_request_parsing_only_raises_payload_errors(mimetype, body):
     assert data.after is None or data.after >= 0
 
 
-@pytest.mark.skipif(web_render is None, reason="web channel not built yet")
 @FUZZ
 @given(json_values, json_values, json_values)
 def test_web_form_validation_never_crashes(a, b, c):
@@ -140,7 +126,6 @@ twilio_form = st.dictionaries(
     texty, max_size=8)
 
 
-@pytest.mark.skipif(voice is None, reason="voice channel not built yet")
 @FUZZ
 @given(twilio_form)
 def test_voice_parameter_parsing_never_crashes(form):
@@ -154,7 +139,6 @@ def test_voice_parameter_parsing_never_crashes(form):
     assert url is None or url.startswith("https://")
 
 
-@pytest.mark.skipif(twiml is None, reason="twiml not built yet")
 @FUZZ
 @given(texty, st.lists(st.tuples(texty, st.lists(st.tuples(texty, texty), max_size=3)),
                        max_size=4))
@@ -169,7 +153,6 @@ def test_twiml_and_sms_building_never_crash(number, replies):
     assert xml.startswith("<?xml")
 
 
-@pytest.mark.skipif(twilio_auth is None, reason="twilio_auth not built yet")
 @FUZZ
 @given(texty, twilio_form, texty)
 def test_signature_check_never_crashes(path, form, signature):
@@ -177,7 +160,6 @@ def test_signature_check_never_crashes(path, form, signature):
     assert twilio_auth.signature_valid("token", url, form, signature) in (True, False)
 
 
-@pytest.mark.skipif(sms is None, reason="sms channel not built yet")
 @FUZZ
 @given(twilio_form)
 def test_sms_parameter_parsing_never_crashes(form):

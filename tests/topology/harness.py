@@ -82,9 +82,16 @@ class DataServices:
                                 password=e["RASA_TRACKER_DB_PASSWORD"])
 
     def app_connection(self):
+        """As the app's runtime role (no UPDATE, DELETE or TRUNCATE on the register)."""
         import psycopg2
 
         return psycopg2.connect(self.env["DATABASE_URL"].replace("+psycopg2", ""))
+
+    def owner_connection(self):
+        """As the tables' owner (migrations only)."""
+        import psycopg2
+
+        return psycopg2.connect(self.env["DATABASE_OWNER_URL"].replace("+psycopg2", ""))
 
     def redis(self):
         import redis

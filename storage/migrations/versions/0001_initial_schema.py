@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 07:33:50.380434
+Create Date: 2026-12-03 07:42:53.336396
 """
 
 import sqlalchemy as sa
@@ -112,7 +112,6 @@ def upgrade() -> None:
         sa.Column("method", sa.String(length=8), nullable=False),
         sa.Column("notice_version", sa.String(length=32), nullable=False),
         sa.Column("conversation_id", sa.String(length=64), nullable=True),
-        sa.Column("utterance", sa.Text(), nullable=True),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -223,6 +222,16 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "optout_words",
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("utterance", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["optout_events.id"],
+        ),
+        sa.PrimaryKeyConstraint("event_id"),
+    )
+    op.create_table(
         "unanswered_questions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("conversation_id", sa.String(length=64), nullable=True),
@@ -284,6 +293,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_unanswered_questions_conversation_id"))
 
     op.drop_table("unanswered_questions")
+    op.drop_table("optout_words")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_conversation_id"))
 
