@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 07:42:53.336396
+Create Date: 2026-12-03 08:09:32.585632
 """
 
 import sqlalchemy as sa
