@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from storage.models import Advisor, AuditLog, HandoffTicket, Message
 from tests.security.conftest import add_advisor, concrete, csrf_token, routes, sign_in
 
-PUBLIC = {"console.login"}
+PUBLIC = {"console.signin.login"}
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from handoff.console import auth
 from storage.models import Advisor, AuditLog
-from tests.console.conftest import (
+from tests.handoff.console.conftest import (
     PASSWORD,
     add_advisor,
     csrf_from,
@@ -20,7 +20,7 @@ from tests.console.conftest import (
 
 # Example values for every URL variable, so each console rule can be requested.
 URL_VALUES = {"ticket_id": 1, "callback_id": 1, "advisor_id": 1, "filename": "console.js"}
-PUBLIC = {"console.login"}
+PUBLIC = {"console.signin.login"}
 
 
 def console_rules(app):
@@ -33,11 +33,12 @@ def _url(rule) -> str:
 
 def test_console_has_the_routes_we_expect(app):
     endpoints = {r.endpoint for r in console_rules(app)}
-    assert {"console.login", "console.logout", "console.queue_page", "console.api_queue",
-            "console.claim", "console.conversation", "console.api_conversation",
-            "console.reply", "console.hand_back", "console.close", "console.take_call",
-            "console.callbacks", "console.callback_done", "console.team",
-            "console.admin_advisors", "console.admin_deactivate"} <= endpoints
+    assert {"console.signin.login", "console.signin.logout", "console.queue.index",
+            "console.queue.api", "console.queue.claim", "console.conversation.show",
+            "console.conversation.api", "console.conversation.reply",
+            "console.conversation.hand_back", "console.conversation.close",
+            "console.conversation.take_call", "console.callbacks.index", "console.callbacks.done",
+            "console.team.index", "console.admin.advisors", "console.admin.deactivate"} <= endpoints
 
 
 def test_every_console_route_refuses_anonymous_users(app):

@@ -262,7 +262,7 @@ def test_stored_xss_in_a_resident_message_is_shown_as_text(console, ticket_for, 
 
 
 def test_console_script_never_writes_html():
-    static = Path(__file__).resolve().parents[2] / "handoff" / "console" / "static"
+    static = Path(__file__).resolve().parents[3] / "handoff" / "console" / "static"
     script = (static / "console.js").read_text()
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in script, sink

@@ -11,7 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from core.settings import test_settings as settings_for_tests
-from tests.console.conftest import PASSWORD, add_advisor, handoff_turn
+from tests.handoff.console.conftest import PASSWORD, add_advisor, handoff_turn
 from tests.stack import free_port
 
 pytestmark = pytest.mark.browser
