@@ -84,6 +84,8 @@ class Settings:
     advisor_handle_minutes: int
     redact_kinds: tuple[str, ...]
     testing: bool = False
+    # Advisors sign in again after this many hours, however busy the console has been.
+    advisor_session_hours: float = 8.0
     extra: dict = field(default_factory=dict)
 
     def to_flask(self) -> dict:
@@ -157,6 +159,7 @@ def load_settings() -> Settings:
         advisor_handle_minutes=_int("ADVISOR_HANDLE_MINUTES", 6),
         redact_kinds=kinds,
         testing=_bool("TESTING", False),
+        advisor_session_hours=_float("ADVISOR_SESSION_HOURS", 8.0),
         extra=_optional_extras(),
     )
 

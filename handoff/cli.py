@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.cli import app_for_command
 from handoff import queue as ops
-from handoff.console import auth
+from handoff.console import auth, sessions, throttle, twofactor
 from storage.models import ROLES, Advisor, Conversation, utcnow
 
 STDIN_HELP = "Read the password from the first line of stdin."
@@ -51,7 +51,8 @@ def create(name: str, email: str, role: str, password_stdin: bool) -> None:
             advisor_id = created.id
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"created {role} {auth.normalise_email(email)} (id {advisor_id})")
+    click.echo(f"created {role} {auth.normalise_email(email)} (id {advisor_id}); they set up "
+               "two-factor sign-in the first time they sign in")
 
 
 @advisor.command("reset-password", help="Set a new password for an advisor.")
@@ -66,8 +67,27 @@ def reset_password(email: str, password_stdin: bool) -> None:
     with db.session() as s:
         found = auth.find_by_email(s, email)
         found.password_hash = auth.hash_password(password)
+        sessions.revoke(s, found.id)  # a copied session cookie stops working
+        throttle.clear(s, found.email)
         ops.audit(s, None, "password_reset", f"advisor:{found.id}", via="cli")
-    click.echo(f"password changed for {auth.normalise_email(email)}")
+    click.echo(f"password changed for {auth.normalise_email(email)}; they are signed out "
+               "everywhere")
+
+
+@advisor.command("reset-2fa", help="Forget an advisor's two-factor sign-in (a lost phone). They "
+                                   "set it up again at their next sign-in.")
+@click.argument("email")
+def reset_2fa(email: str) -> None:
+    db = _app().extensions["db"]
+    with db.session() as s:
+        found = auth.find_by_email(s, email)
+        if found is None:
+            raise click.ClickException(f"no advisor with email {email}")
+        twofactor.reset(s, found)
+        sessions.revoke(s, found.id)
+        ops.audit(s, None, "2fa_reset", f"advisor:{found.id}", via="cli")
+    click.echo(f"two-factor sign-in reset for {auth.normalise_email(email)}; they set it up "
+               "again when they next sign in")
 
 
 @advisor.command("deactivate", help="Stop an advisor signing in; their conversations go back "

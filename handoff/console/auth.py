@@ -12,7 +12,7 @@ from functools import cache, wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.extensions import login_manager
 from core.identity import email_problem, normalise_email
+from handoff.console import sessions
 from storage.models import ROLES, Advisor
 
 HASH_METHOD = "scrypt"
@@ -140,7 +141,14 @@ def load_advisor(user_id: str) -> Advisor | None:
     with current_app.extensions["db"].session() as s:
         advisor = s.get(Advisor, advisor_id)
     # A deactivated advisor is signed out on their next request.
-    return advisor if advisor is not None and advisor.active else None
+    if advisor is None or not advisor.active:
+        return None
+    # A revoked cookie (signed out, password reset) or one past its time limits is refused.
+    if not sessions.still_valid(advisor):
+        session.clear()
+        flash(sessions.ENDED_MESSAGE, "error")
+        return None
+    return advisor
 
 
 def wants_json() -> bool:

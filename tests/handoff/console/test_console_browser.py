@@ -7,11 +7,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pyotp
 import pytest
 from werkzeug.serving import make_server
 
 from core.settings import test_settings as settings_for_tests
-from tests.handoff.console.conftest import PASSWORD, add_advisor, handoff_turn
+from tests.handoff.console.conftest import PASSWORD, TOTP_SECRET, add_advisor, handoff_turn
 from tests.stack import free_port
 
 pytestmark = pytest.mark.browser
@@ -55,6 +56,9 @@ def test_queue_and_transcript_update_themselves(live, page, db, router, fake_ras
     page.fill("#email", "sam@example.gov.uk")
     page.fill("#password", PASSWORD)
     page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{live}/advisor/login/code")
+    page.fill("#code", pyotp.TOTP(TOTP_SECRET).now())
+    page.click("button:has-text('Continue')")
     page.wait_for_url(f"{live}/advisor")
     sync_api.expect(page.locator("[data-queue-status]")).to_contain_text("No one is waiting.")
 
