@@ -100,8 +100,10 @@ def _pending_advisor(s) -> Advisor | None:
 
 
 def _back_to_password() -> Any:
-    session.pop(PENDING, None)
-    flash(CODE_EXPIRED, "error")
+    if current_user.is_authenticated:  # e.g. the browser's back button after signing in
+        return see_other("console.queue.index")
+    if session.pop(PENDING, None) is not None:
+        flash(CODE_EXPIRED, "error")
     return see_other("console.signin.login")
 
 

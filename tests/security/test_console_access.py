@@ -150,3 +150,21 @@ def _enrolled_secret(db) -> str:
     with db.session() as s:
         advisor = s.scalar(select(Advisor))
         return decrypt_secret(advisor.totp_secret, SECRET_KEY)
+
+
+def test_seven_wrong_passwords_from_seven_addresses_do_not_get_seven_tries(app, db):
+    """Issue 14, finding 3: the per-IP limit alone let a guesser who changes address keep going."""
+    add_advisor(db, "advisor", "sam@example.gov.uk")
+    statuses = []
+    for i in range(7):
+        client = app.test_client()
+        client.environ_base.update({"HTTP_REFERER": "https://localhost/",
+                                    "REMOTE_ADDR": f"198.51.100.{i + 1}"})
+        token = csrf_token(client.get("/advisor/login").get_data(as_text=True))
+        statuses.append(client.post("/advisor/login", data={
+            "email": "sam@example.gov.uk", "password": f"guess {i}",
+            "csrf_token": token}).status_code)
+    assert statuses == [200] * 5 + [429] * 2
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(AuditLog)
+                        .where(AuditLog.action == "login_locked")) == 1

@@ -232,3 +232,10 @@ def test_reset_2fa_makes_the_advisor_enrol_again_and_signs_them_out(app, db, run
         "/advisor/login/enrol"
     assert "2fa_reset" in _actions(db)
     assert run("advisor", "reset-2fa", "nobody@example.gov.uk").exit_code == 1
+
+
+def test_a_signed_in_advisor_going_back_to_the_code_page_lands_on_the_queue(console):
+    sam = console("advisor")
+    for url in ("/advisor/login/code", "/advisor/login/enrol"):
+        response = sam.get(url)
+        assert response.status_code == 303 and response.headers["Location"] == "/advisor"
