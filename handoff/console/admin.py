@@ -44,7 +44,8 @@ def advisors():
         listed = list(s.scalars(select(Advisor).order_by(Advisor.active.desc(), Advisor.name)))
         rows = [{"id": a.id, "name": a.name, "email": a.email, "role": humanise(a.role),
                  "active": a.active, "last_seen": local_time(a.last_seen_at, "%d %b, %H:%M")
-                 or "Never", "is_me": a.id == current_user.id} for a in listed]
+                 or "Never", "is_me": a.id == current_user.id,
+                 "two_factor": bool(a.totp_secret)} for a in listed]
     values = {"name": form.name.data or "", "email": form.email.data or "",
               "role": form.role.data or ""}
     return render_template("console/admin_advisors.html", advisors=rows, errors=errors,

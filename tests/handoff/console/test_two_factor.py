@@ -239,3 +239,13 @@ def test_a_signed_in_advisor_going_back_to_the_code_page_lands_on_the_queue(cons
     for url in ("/advisor/login/code", "/advisor/login/enrol"):
         response = sam.get(url)
         assert response.status_code == 303 and response.headers["Location"] == "/advisor"
+
+
+def test_admins_see_who_has_set_up_two_factor_sign_in(console, db):
+    add_advisor(db, "advisor", email="new@example.gov.uk", name="Nia New", enrolled=False)
+    admin = console("admin", "Ada")
+    page = admin.get("/advisor/admin/advisors").get_data(as_text=True)
+    rows = {name: row for name, row in re.findall(
+        r'<th scope="row" class="govuk-table__header">([^<]+)</th>(.*?)</tr>', page, flags=re.S)}
+    assert "Not set up yet" in rows["Nia New"] and "Set up" in rows["Ada"]
+    assert "Not set up yet" not in rows["Ada"]
