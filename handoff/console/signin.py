@@ -81,7 +81,8 @@ def _failure(s, email: str, advisor_id: int | None, step: str) -> int:
 
 def _start_pending(advisor: Advisor, next_url: str | None) -> None:
     session.clear()  # a fresh session on sign-in (no fixation)
-    session[PENDING] = {"id": advisor.id, "at": time.time(), "next": next_url or ""}
+    session[PENDING] = {"id": advisor.id, "at": time.time(), "next": next_url or "",
+                        "sv": advisor.session_version or 1}
 
 
 def _pending() -> dict[str, Any] | None:
@@ -96,7 +97,10 @@ def _pending_advisor(s) -> Advisor | None:
     if pending is None:
         return None
     advisor = s.get(Advisor, pending["id"])
-    return advisor if advisor is not None and advisor.active else None
+    if advisor is None or not advisor.active:
+        return None
+    # A password or 2FA reset since the password step ends this half-finished sign-in too.
+    return advisor if pending.get("sv") == (advisor.session_version or 1) else None
 
 
 def _back_to_password() -> Any:
@@ -107,7 +111,7 @@ def _back_to_password() -> Any:
     return see_other("console.signin.login")
 
 
-def _finish(advisor: Advisor, next_url: str | None) -> None:
+def _finish(advisor: Advisor) -> None:
     """The second factor is good: the advisor is signed in."""
     session.clear()
     login_user(advisor)
@@ -193,7 +197,7 @@ def _signed_in(s, advisor: Advisor, method: str) -> Any:
     throttle.clear(s, advisor.email)
     ops.audit(s, advisor.id, "login", _audit_target(advisor.id), second_factor=method)
     s.flush()
-    _finish(advisor, next_url)
+    _finish(advisor)
     return redirect(next_url or url_for("console.queue.index"), code=303)
 
 
@@ -230,7 +234,7 @@ def enrol():
                 ops.audit(s, advisor.id, "login", _audit_target(advisor.id),
                           second_factor="enrolment")
                 s.flush()
-                _finish(advisor, next_url)
+                _finish(advisor)
                 # Shown once, on this response only: never stored in plain text anywhere.
                 return render_template("console/recovery_codes.html", codes=codes,
                                        next_url=next_url or url_for("console.queue.index"))

@@ -249,3 +249,14 @@ def test_admins_see_who_has_set_up_two_factor_sign_in(console, db):
         r'<th scope="row" class="govuk-table__header">([^<]+)</th>(.*?)</tr>', page, flags=re.S)}
     assert "Not set up yet" in rows["Nia New"] and "Set up" in rows["Ada"]
     assert "Not set up yet" not in rows["Ada"]
+
+
+def test_a_reset_between_the_password_and_the_code_ends_that_sign_in(client, db, run):
+    add_advisor(db, "advisor", email="sam@example.gov.uk")
+    password_step(client, "sam@example.gov.uk")
+    token = csrf_from(client.get("/advisor/login/code").get_data(as_text=True))
+    assert run("advisor", "reset-2fa", "sam@example.gov.uk").exit_code == 0
+    response = client.post("/advisor/login/code", data={"csrf_token": token,
+                                                        "code": pyotp.TOTP(TOTP_SECRET).now()})
+    assert response.headers["Location"] == "/advisor/login"
+    assert client.get("/advisor").status_code == 302
