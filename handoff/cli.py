@@ -31,6 +31,13 @@ def _read_password(password_stdin: bool) -> str:
     return password
 
 
+def _find(s, email: str) -> Advisor:
+    found = auth.find_by_email(s, email)
+    if found is None:
+        raise click.ClickException(f"no advisor with email {email}")
+    return found
+
+
 @click.group(help="Advisor accounts for the console.")
 def advisor() -> None:
     pass
@@ -61,11 +68,10 @@ def create(name: str, email: str, role: str, password_stdin: bool) -> None:
 def reset_password(email: str, password_stdin: bool) -> None:
     db = _app().extensions["db"]
     with db.session() as s:
-        if auth.find_by_email(s, email) is None:
-            raise click.ClickException(f"no advisor with email {email}")
+        _find(s, email)
     password = _read_password(password_stdin)
     with db.session() as s:
-        found = auth.find_by_email(s, email)
+        found = _find(s, email)
         found.password_hash = auth.hash_password(password)
         sessions.revoke(s, found.id)  # a copied session cookie stops working
         throttle.clear(s, found.email)
@@ -80,9 +86,7 @@ def reset_password(email: str, password_stdin: bool) -> None:
 def reset_2fa(email: str) -> None:
     db = _app().extensions["db"]
     with db.session() as s:
-        found = auth.find_by_email(s, email)
-        if found is None:
-            raise click.ClickException(f"no advisor with email {email}")
+        found = _find(s, email)
         twofactor.reset(s, found)
         sessions.revoke(s, found.id)
         ops.audit(s, None, "2fa_reset", f"advisor:{found.id}", via="cli")
@@ -96,10 +100,7 @@ def reset_2fa(email: str) -> None:
 def deactivate(email: str) -> None:
     db = _app().extensions["db"]
     with db.session() as s:
-        found = auth.find_by_email(s, email)
-        if found is None:
-            raise click.ClickException(f"no advisor with email {email}")
-        advisor_id = found.id
+        advisor_id = _find(s, email).id
     released = ops.deactivate_advisor(db, advisor_id, None)
     click.echo(f"deactivated {auth.normalise_email(email)}"
                + (f"; {released} conversation(s) returned to the queue" if released else ""))

@@ -13,6 +13,7 @@ per-IP limit is flask-limiter's. Every outcome is in the audit log.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -160,6 +161,32 @@ def login():
 # --- step 2: the code ----------------------------------------------------------------------------
 
 
+def _try_code(s, advisor: Advisor, form: CodeForm, step: str,
+              accept: Callable[[str], str | None]) -> tuple[str | None, dict[str, str], int]:
+    """One attempt at a code: (what matched or None, errors to show, status). Shared by the code
+    step and enrolment, so both are locked, validated and counted the same way."""
+    locked = throttle.locked_for(s, advisor.email)
+    if locked:
+        return None, {"code": _locked_message(locked)}, 429
+    if not form.validate():
+        return None, form_errors(form), 200
+    matched = accept(form.code.data)
+    if matched:
+        return matched, {}, 200
+    seconds = _failure(s, advisor.email, advisor.id, step)
+    return None, {"code": _locked_message(seconds) if seconds else CODE_WRONG}, 200
+
+
+def _signed_in(s, advisor: Advisor, method: str) -> str:
+    """Clear the back-off, audit, and sign in; returns where to go next."""
+    next_url = safe_next((_pending() or {}).get("next"))
+    throttle.clear(s, advisor.email)
+    ops.audit(s, advisor.id, "login", _audit_target(advisor.id), second_factor=method)
+    s.flush()
+    _finish(advisor)
+    return next_url or url_for("console.queue.index")
+
+
 @bp.route("/login/code", methods=["GET", "POST"])
 @_limited
 def code():
@@ -173,32 +200,21 @@ def code():
         if not advisor.totp_secret:
             return see_other("console.signin.enrol")
         if form.is_submitted():
-            locked = throttle.locked_for(s, advisor.email)
-            if locked:
-                errors["code"], status = _locked_message(locked), 429
-            elif not form.validate():
-                errors = form_errors(form)
-            elif twofactor.verify_totp(advisor, form.code.data, _secret_key()):
-                return _signed_in(s, advisor, "totp")
-            elif twofactor.use_recovery_code(s, advisor.id, form.code.data):
+            def accept(code: str) -> str | None:
+                if twofactor.verify_totp(advisor, code, _secret_key()):
+                    return "totp"
+                return "recovery_code" if twofactor.use_recovery_code(s, advisor.id, code) else None
+
+            matched, errors, status = _try_code(s, advisor, form, "code", accept)
+            if matched:
                 left = twofactor.recovery_codes_left(s, advisor.id)
-                response = _signed_in(s, advisor, "recovery_code")
-                flash(f"You used a recovery code. You have {left} left. If you have lost your "
-                      "phone, ask an administrator to reset your two-factor sign-in.", "success")
-                return response
-            else:
-                seconds = _failure(s, advisor.email, advisor.id, "code")
-                errors["code"] = _locked_message(seconds) if seconds else CODE_WRONG
+                target = _signed_in(s, advisor, matched)
+                if matched == "recovery_code":
+                    flash(f"You used a recovery code. You have {left} left. If you have lost "
+                          "your phone, ask an administrator to reset your two-factor sign-in.",
+                          "success")
+                return redirect(target, code=303)
     return render_template("console/login_code.html", errors=errors), status
-
-
-def _signed_in(s, advisor: Advisor, method: str) -> Any:
-    next_url = safe_next((_pending() or {}).get("next"))
-    throttle.clear(s, advisor.email)
-    ops.audit(s, advisor.id, "login", _audit_target(advisor.id), second_factor=method)
-    s.flush()
-    _finish(advisor)
-    return redirect(next_url or url_for("console.queue.index"), code=303)
 
 
 # --- first sign-in: set up the authenticator app ---------------------------------------------
@@ -221,26 +237,17 @@ def enrol():
             secret = twofactor.new_secret()
             advisor.totp_pending = twofactor.encrypt_secret(secret, _secret_key())
         if form.is_submitted():
-            locked = throttle.locked_for(s, advisor.email)
-            if locked:
-                errors["code"], status = _locked_message(locked), 429
-            elif not form.validate():
-                errors = form_errors(form)
-            elif twofactor.confirm_enrolment(advisor, form.code.data, _secret_key()):
+            matched, errors, status = _try_code(
+                s, advisor, form, "enrolment",
+                lambda code: "enrolment" if twofactor.confirm_enrolment(
+                    advisor, code, _secret_key()) else None)
+            if matched:
                 codes = twofactor.new_recovery_codes(s, advisor.id)
                 ops.audit(s, advisor.id, "2fa_enrolled", _audit_target(advisor.id))
-                next_url = safe_next((_pending() or {}).get("next"))
-                throttle.clear(s, advisor.email)
-                ops.audit(s, advisor.id, "login", _audit_target(advisor.id),
-                          second_factor="enrolment")
-                s.flush()
-                _finish(advisor)
+                target = _signed_in(s, advisor, matched)
                 # Shown once, on this response only: never stored in plain text anywhere.
                 return render_template("console/recovery_codes.html", codes=codes,
-                                       next_url=next_url or url_for("console.queue.index"))
-            else:
-                seconds = _failure(s, advisor.email, advisor.id, "enrolment")
-                errors["code"] = _locked_message(seconds) if seconds else CODE_WRONG
+                                       next_url=target)
         issuer = f"{current_app.config.get('COUNCIL_NAME') or 'Council'} advisor console"
         uri = twofactor.provisioning_uri(secret, advisor.email, issuer)
         return render_template(
