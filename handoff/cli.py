@@ -38,6 +38,13 @@ def _find(s, email: str) -> Advisor:
     return found
 
 
+def _sign_out_everywhere(s, found: Advisor, action: str) -> None:
+    """After a reset: every session (and copied cookie) ends, the back-off starts afresh."""
+    sessions.revoke(s, found.id)
+    throttle.clear(s, found.email)
+    ops.audit(s, None, action, f"advisor:{found.id}", via="cli")
+
+
 @click.group(help="Advisor accounts for the console.")
 def advisor() -> None:
     pass
@@ -73,9 +80,7 @@ def reset_password(email: str, password_stdin: bool) -> None:
     with db.session() as s:
         found = _find(s, email)
         found.password_hash = auth.hash_password(password)
-        sessions.revoke(s, found.id)  # a copied session cookie stops working
-        throttle.clear(s, found.email)
-        ops.audit(s, None, "password_reset", f"advisor:{found.id}", via="cli")
+        _sign_out_everywhere(s, found, "password_reset")
     click.echo(f"password changed for {auth.normalise_email(email)}; they are signed out "
                "everywhere")
 
@@ -88,8 +93,7 @@ def reset_2fa(email: str) -> None:
     with db.session() as s:
         found = _find(s, email)
         twofactor.reset(s, found)
-        sessions.revoke(s, found.id)
-        ops.audit(s, None, "2fa_reset", f"advisor:{found.id}", via="cli")
+        _sign_out_everywhere(s, found, "2fa_reset")
     click.echo(f"two-factor sign-in reset for {auth.normalise_email(email)}; they set it up "
                "again when they next sign in")
 

@@ -104,6 +104,18 @@ def _pending_advisor(s) -> Advisor | None:
     return advisor if pending.get("sv") == (advisor.session_version or 1) else None
 
 
+def _pending_step(s, enrolled: bool) -> tuple[Advisor, Any]:
+    """(the advisor part-way through signing in, None), or (None, a redirect) when there is no
+    such advisor or they belong on the other step (code when enrolled, enrolment when not)."""
+    advisor = _pending_advisor(s)
+    if advisor is None:
+        return None, _back_to_password()
+    if bool(advisor.totp_secret) != enrolled:
+        return None, see_other("console.signin.code" if advisor.totp_secret
+                               else "console.signin.enrol")
+    return advisor, None
+
+
 def _back_to_password() -> Any:
     if current_user.is_authenticated:  # e.g. the browser's back button after signing in
         return see_other("console.queue.index")
@@ -190,15 +202,11 @@ def _signed_in(s, advisor: Advisor, method: str) -> str:
 @bp.route("/login/code", methods=["GET", "POST"])
 @_limited
 def code():
-    form = CodeForm()
-    errors: dict[str, str] = {}
-    status = 200
+    form, errors, status = CodeForm(), {}, 200
     with db().session() as s:
-        advisor = _pending_advisor(s)
-        if advisor is None:
-            return _back_to_password()
-        if not advisor.totp_secret:
-            return see_other("console.signin.enrol")
+        advisor, elsewhere = _pending_step(s, enrolled=True)
+        if elsewhere is not None:
+            return elsewhere
         if form.is_submitted():
             def accept(code: str) -> str | None:
                 if twofactor.verify_totp(advisor, code, _secret_key()):
@@ -223,15 +231,11 @@ def code():
 @bp.route("/login/enrol", methods=["GET", "POST"])
 @_limited
 def enrol():
-    form = CodeForm()
-    errors: dict[str, str] = {}
-    status = 200
+    form, errors, status = CodeForm(), {}, 200
     with db().session() as s:
-        advisor = _pending_advisor(s)
-        if advisor is None:
-            return _back_to_password()
-        if advisor.totp_secret:
-            return see_other("console.signin.code")
+        advisor, elsewhere = _pending_step(s, enrolled=False)
+        if elsewhere is not None:
+            return elsewhere
         secret = twofactor.decrypt_secret(advisor.totp_pending, _secret_key())
         if secret is None:
             secret = twofactor.new_secret()

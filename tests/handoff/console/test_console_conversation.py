@@ -10,14 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from handoff import queue as ops
-from storage.models import (
-    Advisor,
-    AuditLog,
-    CallbackRequest,
-    Conversation,
-    HandoffTicket,
-    Message,
-)
+from storage.models import Advisor, AuditLog, CallbackRequest, Conversation, HandoffTicket, Message
 from tests.fakes import RecordedCall
 
 SMS_FROM = "+441432000000"
