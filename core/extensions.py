@@ -17,6 +17,6 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    login_manager.login_view = "console.login"
+    login_manager.login_view = "console.signin.login"
     login_manager.login_message = "Sign in to use the advisor console."
     login_manager.session_protection = "strong"

@@ -85,6 +85,8 @@ class Settings:
     advisor_handle_minutes: int
     redact_kinds: tuple[str, ...]
     testing: bool = False
+    # Advisors sign in again after this many hours, however busy the console has been.
+    advisor_session_hours: float = 8.0
     extra: dict = field(default_factory=dict)
     # "production" refuses weak or missing secrets and never reads var/ (check_production).
     app_env: str = "development"
@@ -217,6 +219,7 @@ def load_settings() -> Settings:
         advisor_handle_minutes=_int("ADVISOR_HANDLE_MINUTES", 6),
         redact_kinds=kinds,
         testing=_bool("TESTING", False),
+        advisor_session_hours=_float("ADVISOR_SESSION_HOURS", 8.0),
         extra=_optional_extras(),
         app_env=PRODUCTION if is_production() else "development",
         trusted_proxy_count=_int("TRUSTED_PROXY_COUNT", 0),

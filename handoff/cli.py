@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.cli import app_for_command
 from handoff import queue as ops
-from handoff.console import auth
+from handoff.console import auth, sessions, throttle, twofactor
 from storage.models import ROLES, Advisor, Conversation, utcnow
 
 STDIN_HELP = "Read the password from the first line of stdin."
@@ -29,6 +29,20 @@ def _read_password(password_stdin: bool) -> str:
     if problem:
         raise click.ClickException(problem)
     return password
+
+
+def _find(s, email: str) -> Advisor:
+    found = auth.find_by_email(s, email)
+    if found is None:
+        raise click.ClickException(f"no advisor with email {email}")
+    return found
+
+
+def _sign_out_everywhere(s, found: Advisor, action: str) -> None:
+    """After a reset: every session (and copied cookie) ends, the back-off starts afresh."""
+    sessions.revoke(s, found.id)
+    throttle.clear(s, found.email)
+    ops.audit(s, None, action, f"advisor:{found.id}", via="cli")
 
 
 @click.group(help="Advisor accounts for the console.")
@@ -51,7 +65,8 @@ def create(name: str, email: str, role: str, password_stdin: bool) -> None:
             advisor_id = created.id
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"created {role} {auth.normalise_email(email)} (id {advisor_id})")
+    click.echo(f"created {role} {auth.normalise_email(email)} (id {advisor_id}); they set up "
+               "two-factor sign-in the first time they sign in")
 
 
 @advisor.command("reset-password", help="Set a new password for an advisor.")
@@ -60,14 +75,27 @@ def create(name: str, email: str, role: str, password_stdin: bool) -> None:
 def reset_password(email: str, password_stdin: bool) -> None:
     db = _app().extensions["db"]
     with db.session() as s:
-        if auth.find_by_email(s, email) is None:
-            raise click.ClickException(f"no advisor with email {email}")
+        _find(s, email)
     password = _read_password(password_stdin)
     with db.session() as s:
-        found = auth.find_by_email(s, email)
+        found = _find(s, email)
         found.password_hash = auth.hash_password(password)
-        ops.audit(s, None, "password_reset", f"advisor:{found.id}", via="cli")
-    click.echo(f"password changed for {auth.normalise_email(email)}")
+        _sign_out_everywhere(s, found, "password_reset")
+    click.echo(f"password changed for {auth.normalise_email(email)}; they are signed out "
+               "everywhere")
+
+
+@advisor.command("reset-2fa", help="Forget an advisor's two-factor sign-in (a lost phone). They "
+                                   "set it up again at their next sign-in.")
+@click.argument("email")
+def reset_2fa(email: str) -> None:
+    db = _app().extensions["db"]
+    with db.session() as s:
+        found = _find(s, email)
+        twofactor.reset(s, found)
+        _sign_out_everywhere(s, found, "2fa_reset")
+    click.echo(f"two-factor sign-in reset for {auth.normalise_email(email)}; they set it up "
+               "again when they next sign in")
 
 
 @advisor.command("deactivate", help="Stop an advisor signing in; their conversations go back "
@@ -76,10 +104,7 @@ def reset_password(email: str, password_stdin: bool) -> None:
 def deactivate(email: str) -> None:
     db = _app().extensions["db"]
     with db.session() as s:
-        found = auth.find_by_email(s, email)
-        if found is None:
-            raise click.ClickException(f"no advisor with email {email}")
-        advisor_id = found.id
+        advisor_id = _find(s, email).id
     released = ops.deactivate_advisor(db, advisor_id, None)
     click.echo(f"deactivated {auth.normalise_email(email)}"
                + (f"; {released} conversation(s) returned to the queue" if released else ""))

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core.identity import normalise_address  # noqa: F401 - re-exported for callers
 from privacy.redaction import redact
 from storage.models import (
     CHANNELS,
@@ -35,26 +35,6 @@ from storage.models import (
 # so a number that calls and texts us is one subject.
 PSEUDONYM_KINDS = ("address", "web")
 MAX_UTTERANCE = 1000
-
-
-def normalise_address(address: str) -> str:
-    """Phone numbers to E.164 (+44...), emails lower-cased, anything else stripped.
-
-    "07700 900123", "+44 7700 900123", "0044 7700 900123" and "+44 (0)7700 900123" all become
-    "+447700900123", so every channel recognises the same resident.
-    """
-    address = address.strip()
-    if "@" in address:
-        return address.lower()
-    address = re.sub(r"\(0\)", "", address)  # "+44 (0)1432 ..." drops the trunk zero
-    digits = re.sub(r"[^\d+]", "", address)
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    if digits.startswith("0"):
-        digits = "+44" + digits[1:]
-    if digits.startswith("+440"):
-        digits = "+44" + digits[4:]
-    return digits or address
 
 
 def pseudonym(key: str, kind: str, value: str) -> str:

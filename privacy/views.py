@@ -12,6 +12,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
 from core.vocabulary import ACTION_LABELS, OPTOUT_ACTIONS, OPTOUT_SCOPES, SCOPE_LABELS
 from storage.models import AuditLog, ConversationNotFound
@@ -19,6 +22,24 @@ from storage.models import AuditLog, ConversationNotFound
 bp = Blueprint("choices", __name__, url_prefix="/advisor/choices", template_folder="templates")
 
 MAX_NOTE = 500
+ACTION_MISSING = "Select whether they are opting out or withdrawing an opt-out"
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class ChoiceForm(FlaskForm):
+    conversation_id = StringField("Conversation ID", filters=[_strip],
+                                  validators=[DataRequired("Enter the conversation ID")])
+    scope = StringField("What is the choice about?", validators=[
+        InputRequired("Select what the choice is about"),
+        AnyOf(list(OPTOUT_SCOPES), "Select what the choice is about")])
+    action = StringField("What do they want?", validators=[
+        InputRequired(ACTION_MISSING), AnyOf(list(OPTOUT_ACTIONS), ACTION_MISSING)])
+    note = TextAreaField("What the resident said (optional)", filters=[_strip], validators=[
+        Length(max=MAX_NOTE, message=f"The note must be {MAX_NOTE} characters or fewer")])
+    next = HiddenField(filters=[_strip])
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -55,17 +76,11 @@ def form():
 @bp.post("/")
 @login_required
 def record():
-    values = {k: (request.form.get(k) or "").strip()
+    form = ChoiceForm()
+    form.validate()
+    values = {k: getattr(form, k).data or ""
               for k in ("conversation_id", "scope", "action", "note", "next")}
-    errors: dict[str, str] = {}
-    if not values["conversation_id"]:
-        errors["conversation_id"] = "Enter the conversation ID"
-    if values["scope"] not in OPTOUT_SCOPES:
-        errors["scope"] = "Select what the choice is about"
-    if values["action"] not in OPTOUT_ACTIONS:
-        errors["action"] = "Select whether they are opting out or withdrawing an opt-out"
-    if len(values["note"]) > MAX_NOTE:
-        errors["note"] = f"The note must be {MAX_NOTE} characters or fewer"
+    errors = {name: messages[0] for name, messages in form.errors.items() if messages}
     router = current_app.extensions["router"]
     if not errors:
         try:

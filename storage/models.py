@@ -119,6 +119,15 @@ class Advisor(Base):
     # Set by the console's own polling: advisors seen recently count as available.
     last_seen_at = Column(DateTime)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    # Two-factor sign-in (handoff/console/twofactor.py). Secrets are Fernet-encrypted, never
+    # plain; `totp_pending` holds a secret being enrolled until its first code is confirmed.
+    totp_secret = Column(String(255))
+    totp_pending = Column(String(255))
+    # The last accepted 30-second TOTP step: a code is never accepted twice.
+    totp_last_step = Column(Integer)
+    # Part of every session cookie; bumped on sign-out, password and 2FA resets so copies of
+    # an older cookie stop working (handoff/console/sessions.py).
+    session_version = Column(Integer, nullable=False, default=1, server_default="1")
 
     # Flask-Login protocol, kept here so the console needs no wrapper class.
     @property
@@ -135,6 +144,30 @@ class Advisor(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class AdvisorRecoveryCode(Base):
+    """One-time recovery codes for two-factor sign-in: only a SHA-256 of each is kept."""
+
+    __tablename__ = "advisor_recovery_codes"
+
+    id = Column(Integer, primary_key=True)
+    advisor_id = Column(Integer, ForeignKey("advisors.id"), nullable=False, index=True)
+    code_hash = Column(String(64), nullable=False)
+    used_at = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class SignInThrottle(Base):
+    """Failed sign-in attempts per email address (a SHA-256 of it, known advisor or not, so a
+    lockout does not reveal who has an account). In the database, so every worker agrees."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key = Column(String(64), primary_key=True)
+    failures = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class HandoffTicket(Base):

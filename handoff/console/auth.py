@@ -7,19 +7,20 @@ advisors exist. Roles are ranked: admin > supervisor > advisor.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import cache, wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.extensions import login_manager
+from core.identity import email_problem, normalise_email
+from handoff.console import sessions
 from storage.models import ROLES, Advisor
 
 HASH_METHOD = "scrypt"
@@ -27,7 +28,6 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}  # advisor 0, supervisor 1, admin 2
 LOGIN_FAILED = "Email or password is wrong"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,18 +60,6 @@ def password_problem(password: str, confirm: str | None = None) -> str | None:
         return f"Password must be {MAX_PASSWORD_LENGTH} characters or fewer"
     if confirm is not None and confirm != password:
         return "Passwords do not match"
-    return None
-
-
-def normalise_email(email: str) -> str:
-    return (email or "").strip().lower()
-
-
-def email_problem(email: str) -> str | None:
-    if not email:
-        return "Enter an email address"
-    if len(email) > 254 or not _EMAIL.match(email):
-        return "Enter an email address in the correct format, like name@example.gov.uk"
     return None
 
 
@@ -153,7 +141,14 @@ def load_advisor(user_id: str) -> Advisor | None:
     with current_app.extensions["db"].session() as s:
         advisor = s.get(Advisor, advisor_id)
     # A deactivated advisor is signed out on their next request.
-    return advisor if advisor is not None and advisor.active else None
+    if advisor is None or not advisor.active:
+        return None
+    # A revoked cookie (signed out, password reset) or one past its time limits is refused.
+    if not sessions.still_valid(advisor):
+        session.clear()
+        flash(sessions.ENDED_MESSAGE, "error")
+        return None
+    return advisor
 
 
 def wants_json() -> bool:
@@ -166,9 +161,9 @@ def wants_json() -> bool:
 def unauthorized() -> Any:
     if wants_json():
         return jsonify(error="Sign in to use the advisor console",
-                       login=url_for("console.login")), 401
+                       login=url_for("console.signin.login")), 401
     target = request.full_path if request.method == "GET" else None
-    return redirect(url_for("console.login", next=safe_next(target)))
+    return redirect(url_for("console.signin.login", next=safe_next(target)))
 
 
 def safe_next(target: str | None) -> str | None:

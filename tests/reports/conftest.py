@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 
 import handoff.console.auth  # noqa: F401 - registers the Flask-Login user loader
+from handoff.console import sessions
 from storage.models import Advisor, Conversation, HandoffTicket, Message, OptOutEvent
 
 WEEK_A = "2026-W10"  # Monday 2 March 2026
@@ -92,6 +93,7 @@ def signed_in(app, db):
             sess["_user_id"] = str(advisor_id)
             sess["_fresh"] = True
             sess["_id"] = identifier
+            sessions.stamp(sess, 1)  # what a real sign-in writes (absolute/idle limits, version)
         client.advisor_id = advisor_id
         return client
 

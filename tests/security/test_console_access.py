@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from storage.models import Advisor, AuditLog, HandoffTicket, Message
 from tests.security.conftest import add_advisor, concrete, csrf_token, routes, sign_in
 
-PUBLIC = {"console.login"}
+# The code and enrolment steps are refused without a right password first (test_two_factor.py).
+PUBLIC = {"console.signin.login", "console.signin.code", "console.signin.enrol"}
 
 
 @pytest.fixture(autouse=True)
@@ -124,15 +125,46 @@ def test_sign_in_is_rate_limited_and_audited(client, db):
 
 
 def test_next_parameter_cannot_redirect_off_site(client, db):
+    from tests.handoff.console.conftest import login
+
     add_advisor(db, "advisor", "sam@example.gov.uk")
+    sign_in(client, "sam@example.gov.uk")  # the first sign-in sets up two-factor sign-in
+    client.post("/advisor/logout", data={"csrf_token": csrf_token(
+        client.get("/advisor/").get_data(as_text=True))})
+    secret = _enrolled_secret(db)
     for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example",
                  "javascript:alert(1)"):
-        token = csrf_token(client.get("/advisor/login").get_data(as_text=True))
-        r = client.post(f"/advisor/login?next={evil}",
-                        data={"email": "sam@example.gov.uk", "csrf_token": token,
-                              "password": "correct horse battery staple 42"})
+        r = login(client, "sam@example.gov.uk", "correct horse battery staple 42",
+                  url=f"/advisor/login?next={evil}", secret=secret)
         assert r.status_code == 303
         location = r.headers["Location"]
         assert "evil" not in location and location.startswith(("/advisor", "http://localhost/advisor"))
         client.post("/advisor/logout", data={"csrf_token": csrf_token(
             client.get("/advisor/").get_data(as_text=True))})
+
+
+def _enrolled_secret(db) -> str:
+    from handoff.console.twofactor import decrypt_secret
+    from tests.handoff.console.conftest import SECRET_KEY
+
+    with db.session() as s:
+        advisor = s.scalar(select(Advisor))
+        return decrypt_secret(advisor.totp_secret, SECRET_KEY)
+
+
+def test_seven_wrong_passwords_from_seven_addresses_do_not_get_seven_tries(app, db):
+    """Issue 14, finding 3: the per-IP limit alone let a guesser who changes address keep going."""
+    add_advisor(db, "advisor", "sam@example.gov.uk")
+    statuses = []
+    for i in range(7):
+        client = app.test_client()
+        client.environ_base.update({"HTTP_REFERER": "https://localhost/",
+                                    "REMOTE_ADDR": f"198.51.100.{i + 1}"})
+        token = csrf_token(client.get("/advisor/login").get_data(as_text=True))
+        statuses.append(client.post("/advisor/login", data={
+            "email": "sam@example.gov.uk", "password": f"guess {i}",
+            "csrf_token": token}).status_code)
+    assert statuses == [200] * 5 + [429] * 2
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(AuditLog)
+                        .where(AuditLog.action == "login_locked")) == 1

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 08:09:32.585632
+Create Date: 2026-12-03 08:20:41.009176
 """
 
 import sqlalchemy as sa
@@ -28,6 +28,10 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("totp_secret", sa.String(length=255), nullable=True),
+        sa.Column("totp_pending", sa.String(length=255), nullable=True),
+        sa.Column("totp_last_step", sa.Integer(), nullable=True),
+        sa.Column("session_version", sa.Integer(), server_default="1", nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("email"),
     )
@@ -132,6 +136,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("reference"),
     )
+    op.create_table(
+        "sign_in_throttle",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("locked_until", sa.DateTime(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
+    op.create_table(
+        "advisor_recovery_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("advisor_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["advisor_id"],
+            ["advisors.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("advisor_recovery_codes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_advisor_recovery_codes_advisor_id"), ["advisor_id"], unique=False
+        )
+
     op.create_table(
         "answer_feedback",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -313,6 +343,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_answer_feedback_conversation_id"))
 
     op.drop_table("answer_feedback")
+    with op.batch_alter_table("advisor_recovery_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_advisor_recovery_codes_advisor_id"))
+
+    op.drop_table("advisor_recovery_codes")
+    op.drop_table("sign_in_throttle")
     op.drop_table("planning_applications")
     with op.batch_alter_table("optout_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_optout_events_subject"))

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from handoff import queue as ops
 from storage.models import Advisor, AuditLog, Conversation, HandoffTicket, Message, utcnow
-from tests.console.conftest import add_advisor
+from tests.handoff.console.conftest import add_advisor
 
 
 def _age(db, ticket_id: int, minutes: int) -> None:
@@ -146,7 +146,7 @@ def test_claiming_a_missing_ticket_is_404(console):
 
 
 def test_waiting_text():
-    from handoff.console.views import waiting_text
+    from handoff.console.common import waiting_text
 
     assert waiting_text(10) == "Less than a minute"
     assert waiting_text(60) == "1 minute"

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from handoff import queue as ops
-from storage.models import AuditLog, CallbackRequest, Conversation, HandoffTicket, Message
+from storage.models import Advisor, AuditLog, CallbackRequest, Conversation, HandoffTicket, Message
 from tests.fakes import RecordedCall
 
 SMS_FROM = "+441432000000"
@@ -262,7 +262,7 @@ def test_stored_xss_in_a_resident_message_is_shown_as_text(console, ticket_for, 
 
 
 def test_console_script_never_writes_html():
-    static = Path(__file__).resolve().parents[2] / "handoff" / "console" / "static"
+    static = Path(__file__).resolve().parents[3] / "handoff" / "console" / "static"
     script = (static / "console.js").read_text()
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in script, sink
@@ -420,3 +420,26 @@ def test_admin_creates_and_deactivates_advisors(console, ticket_for, db, app, ro
 ])
 def test_dial_twiml(value, expected):
     assert ops.dial_twiml(value) == expected
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("email", "sam@", "Enter an email address in the correct format, like name@example.gov.uk"),
+    ("email", "sam@localhost", "Enter an email address in the correct format"),
+    ("email", "", "Enter an email address"),
+    ("role", "owner", "Choose a role"),
+    ("password", "short", "Password must be 12 characters or more"),
+    ("password_confirm", "something else entirely", "Passwords do not match"),
+    ("name", "x" * 121, "Name must be 120 characters or fewer"),
+])
+def test_the_add_advisor_form_explains_each_mistake(console, db, field, value, message):
+    admin = console("admin")
+    data = {"name": "New Person", "email": "new@example.gov.uk", "role": "advisor",
+            "password": "a long enough password", "password_confirm": "a long enough password"}
+    data[field] = value
+    response = admin.post("/advisor/admin/advisors", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f'<a href="#{field}">{message}' in page
+    assert f'id="{field}-error"' in page
+    with db.session() as s:
+        assert s.scalar(select(Advisor).where(Advisor.email == "new@example.gov.uk")) is None

@@ -4,14 +4,17 @@ reload, and the CSP reports nothing."""
 
 from __future__ import annotations
 
+import re
 import threading
 
+import pyotp
 import pytest
 from werkzeug.serving import make_server
 
 from core.settings import test_settings as settings_for_tests
+from tests.browser.conftest import assert_no_violations
 from tests.chromium import require_browser
-from tests.console.conftest import PASSWORD, add_advisor, handoff_turn
+from tests.handoff.console.conftest import PASSWORD, TOTP_SECRET, add_advisor, handoff_turn
 from tests.stack import free_port
 
 pytestmark = pytest.mark.browser
@@ -52,6 +55,9 @@ def test_queue_and_transcript_update_themselves(live, page, db, router, fake_ras
     page.fill("#email", "sam@example.gov.uk")
     page.fill("#password", PASSWORD)
     page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{live}/advisor/login/code")
+    page.fill("#code", pyotp.TOTP(TOTP_SECRET).now())
+    page.click("button:has-text('Continue')")
     page.wait_for_url(f"{live}/advisor")
     sync_api.expect(page.locator("[data-queue-status]")).to_contain_text("No one is waiting.")
 
@@ -84,3 +90,39 @@ def test_queue_and_transcript_update_themselves(live, page, db, router, fake_ras
     assert page.input_value("#message") == ""
     assert router.snapshot(conv)["messages"][-1].text.startswith("Thank you. Give me a moment")
     assert page.problems == []
+
+
+def test_first_sign_in_sets_up_two_factor_and_every_page_passes_axe(live, page, db):
+    add_advisor(db, "advisor", email="new@example.gov.uk", name="New", enrolled=False)
+    page.goto(f"{live}/advisor/login")
+    assert_no_violations(page, "sign in")
+    page.fill("#email", "new@example.gov.uk")
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{live}/advisor/login/enrol")
+    page.click("text=I cannot scan the QR code")
+    secret = page.inner_text("[data-totp-secret]").replace(" ", "")
+    assert page.locator("[data-totp-qr] svg").count() == 1
+    assert_no_violations(page, "set up two-factor sign-in")
+
+    page.fill("#code", "000000")
+    page.click("button:has-text('Confirm and sign in')")
+    sync_api.expect(page.locator(".govuk-error-summary")).to_contain_text("The code is wrong")
+    assert_no_violations(page, "set up, wrong code")
+
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.click("button:has-text('Confirm and sign in')")
+    sync_api.expect(page.locator("[data-recovery-codes] li")).to_have_count(10)
+    assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}",
+                        page.locator("[data-recovery-codes] code").first.inner_text())
+    assert_no_violations(page, "recovery codes")
+    page.click("text=I have saved my codes, continue")
+    page.wait_for_url(f"{live}/advisor")
+
+    page.click("button:has-text('Sign out')")
+    page.fill("#email", "new@example.gov.uk")
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{live}/advisor/login/code")
+    assert_no_violations(page, "enter your code")
+    # (page.problems is not checked here: axe itself applies inline styles the CSP blocks.)

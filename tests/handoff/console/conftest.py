@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 
+import pyotp
 import pytest
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+from core.settings import test_settings
 from handoff.console.auth import hash_password
+from handoff.console.twofactor import encrypt_secret
 from storage.models import Advisor
 
 PASSWORD = "correct horse battery staple"
@@ -16,6 +21,10 @@ PASSWORD = "correct horse battery staple"
 # them quick. The product always hashes with scrypt (see test_passwords_are_hashed_with_scrypt).
 CHEAP_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+# Advisors made by add_advisor have already set up two-factor sign-in with this secret.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+SECRET_KEY = test_settings("sqlite://").secret_key
+_SECRET = re.compile(r"data-totp-secret>([A-Z2-7 ]+)<")
 
 
 def https_client(app):
@@ -45,21 +54,55 @@ def page_token(client, url: str = "/advisor/login") -> str:
 
 
 def add_advisor(db, role: str = "advisor", email: str | None = None, name: str | None = None,
-                password: str = PASSWORD, active: bool = True, scrypt: bool = False) -> int:
+                password: str = PASSWORD, active: bool = True, scrypt: bool = False,
+                enrolled: bool = True) -> int:
     password_hash = CHEAP_HASH if password == PASSWORD and not scrypt else hash_password(password)
     with db.session() as s:
         advisor = Advisor(name=name or f"{role.title()} Person",
                           email=email or f"{role}@example.gov.uk", role=role, active=active,
-                          password_hash=password_hash)
+                          password_hash=password_hash,
+                          totp_secret=encrypt_secret(TOTP_SECRET, SECRET_KEY) if enrolled else None)
         s.add(advisor)
         s.flush()
         return advisor.id
 
 
-def login(client, email: str, password: str = PASSWORD):
+def fresh_code(client, email: str, secret: str = TOTP_SECRET) -> str:
+    """The code the advisor's app shows now. A code is accepted once: when a test signs the same
+    advisor in again within 30 seconds, the stored step moves back as if they had waited for
+    the app's next code (test_two_factor.py proves a reused code is refused)."""
+    step = int(time.time() // 30)
+    with client.application.extensions["db"].session() as s:
+        advisor = s.scalar(select(Advisor).where(func.lower(Advisor.email) == email.lower()))
+        if advisor is not None and advisor.totp_last_step is not None \
+                and advisor.totp_last_step >= step - 1:
+            advisor.totp_last_step = step - 2
+    return pyotp.TOTP(secret).at(step * 30)
+
+
+def second_step(client, location: str, email: str, secret: str = TOTP_SECRET):
+    """Step 2 of sign-in, as the advisor does it: the code page, or first-time enrolment (read
+    the secret shown as text, as someone who cannot scan the QR code would)."""
+    page = client.get(location).get_data(as_text=True)
+    if location.endswith("/enrol"):
+        secret = _SECRET.search(page).group(1).replace(" ", "")
+    return client.post(location, data={"csrf_token": csrf_from(page),
+                                       "code": fresh_code(client, email.strip(), secret)})
+
+
+def password_step(client, email: str, password: str = PASSWORD, url: str = "/advisor/login"):
     token = page_token(client)
-    return client.post("/advisor/login", data={"csrf_token": token, "email": email,
-                                               "password": password})
+    return client.post(url, data={"csrf_token": token, "email": email, "password": password})
+
+
+def login(client, email: str, password: str = PASSWORD, url: str = "/advisor/login",
+          secret: str = TOTP_SECRET):
+    """Sign in through both steps; returns the last response (303 to the console when done)."""
+    response = password_step(client, email, password, url)
+    location = response.headers.get("Location", "")
+    if response.status_code == 303 and location.startswith("/advisor/login/"):
+        return second_step(client, location, email, secret)
+    return response
 
 
 class Console:
