@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from core.vocabulary import HANDOFF_REASONS, OPTOUT_SCOPES, REASON_LABELS, SCOPE_LABELS
 from reports import kpis as reports
+from reports.outcomes import OUTCOME_TITLES, OUTCOMES
 from storage.models import utcnow
 
 bp = Blueprint("reports", __name__, url_prefix="/advisor/reports", template_folder="templates")
@@ -29,6 +30,8 @@ PERIODS = {"4": "Last 4 weeks", "12": "Last 12 weeks", "26": "Last 26 weeks",
            "52": "Last 52 weeks", "all": "All time"}
 DEFAULT_PERIOD = "12"
 REASON_NAMES = {"any": "Any reason", **REASON_LABELS}
+OUTCOME_ROWS = (*OUTCOMES, "abandoned_in_queue")
+OUTCOME_NAMES = {**OUTCOME_TITLES, "abandoned_in_queue": "Abandoned in the queue"}
 
 
 def supervisors_only(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -56,6 +59,12 @@ def period_bounds(period: str, now: datetime | None = None) -> tuple[datetime | 
     now = now or utcnow()
     monday = datetime(now.year, now.month, now.day) - timedelta(days=now.weekday())
     return monday - timedelta(weeks=int(period) - 1), period
+
+
+def abandon_after() -> timedelta:
+    """A conversation idle for longer than a web session lasts can no longer continue."""
+    lifetime = current_app.permanent_session_lifetime
+    return lifetime if isinstance(lifetime, timedelta) else timedelta(seconds=int(lifetime))
 
 
 # --- SVG charts ---------------------------------------------------------------------------------
@@ -132,6 +141,20 @@ class Section:
     tables: list[Table] = field(default_factory=list)
 
 
+def duration(seconds: float | None) -> str:
+    """'2 min 30 s' for people; '–' when there is nothing to measure."""
+    if seconds is None:
+        return "–"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes >= 60:
+        return f"{minutes // 60} h {minutes % 60} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 60
+
+
 def _count_of(rate: reports.Rate) -> str:
     return f"{rate.numerator} of {rate.denominator} ({reports.percent(rate.value)})"
 
@@ -167,22 +190,53 @@ def build_sections(report: reports.Report, period_text: str) -> list[Section]:
                            for k in by_channel + by_week]))
     sections.append(s)
 
-    # Containment
-    s = Section("containment", "Containment rate",
-                "Conversations the assistant finished without a handoff ticket, out of all "
-                "conversations.")
+    # Outcomes (replaces "containment": no handoff ticket counted people who gave up)
+    s = Section("outcomes", "Outcomes",
+                "What happened in each conversation, one outcome each. Resolved by the "
+                "assistant: the resident said an answer helped, or a report was made or a "
+                "look-up answered, and they did not contact us again within 7 days. Abandoned: "
+                "they left the queue before a person answered, or left a question from the "
+                "assistant unanswered, or hung up. Rates are out of conversations that have "
+                "ended; those still going, and chats where nothing was asked, are counted "
+                "separately.")
     s.charts.append(bar_chart(
-        "chart-containment-channel", f"Containment rate by channel, {period_text}",
-        "Bar chart of the percentage of conversations finished without a person, for all "
-        "channels and each channel. The same figures are in the table that follows.",
-        [Bar(reports.label(k), report.containment[k].value,
-             reports.percent(report.containment[k].value)) for k in by_channel],
+        "chart-outcomes", f"Outcomes, all channels, {period_text}",
+        "Bar chart of the percentage of conversations with each outcome. The same figures are "
+        "in the table that follows.",
+        [Bar(OUTCOME_NAMES[o], report.outcomes[o][reports.ALL].value,
+             reports.percent(report.outcomes[o][reports.ALL].value)) for o in OUTCOME_ROWS],
         max_value=1))
-    s.tables.append(Table("Containment rate by channel and week",
-                          ["Group", "Contained", "Conversations", "Rate"],
-                          [[reports.label(k), str(report.containment[k].numerator),
-                            str(report.containment[k].denominator),
-                            reports.percent(report.containment[k].value)]
+    s.tables.append(Table("Outcomes by channel",
+                          ["Outcome"] + [reports.label(k) for k in by_channel],
+                          [[OUTCOME_NAMES[o]] + [_count_of(report.outcomes[o][k])
+                                                 for k in by_channel] for o in OUTCOME_ROWS]
+                          + [[OUTCOME_NAMES[o]] + [str(report.not_judged[o][k])
+                                                   for k in by_channel]
+                             for o in report.not_judged]))
+    s.tables.append(Table("Resolved by the assistant and abandoned, by week",
+                          ["Week", "Resolved", "Abandoned", "Conversations ended"],
+                          [[reports.label(k),
+                            reports.percent(report.outcomes["resolved"][k].value),
+                            reports.percent(report.outcomes["abandoned"][k].value),
+                            str(report.outcomes["resolved"][k].denominator)] for k in by_week]))
+    sections.append(s)
+
+    # Repeat contact
+    s = Section("repeat", "Repeat contact within 7 days",
+                "Conversations after which the same person (matched by a pseudonym, never "
+                "their number) contacted us again within 7 days, out of conversations ended.")
+    s.charts.append(bar_chart(
+        "chart-repeat-channel", f"Repeat contact by channel, {period_text}",
+        "Bar chart of the percentage of conversations followed by another contact within 7 "
+        "days, for all channels and each channel. The same figures are in the table that "
+        "follows.",
+        [Bar(reports.label(k), report.repeat[k].value, reports.percent(report.repeat[k].value))
+         for k in by_channel], max_value=1))
+    s.tables.append(Table("Repeat contact by channel and week",
+                          ["Group", "Came back", "Conversations ended", "Rate"],
+                          [[reports.label(k), str(report.repeat[k].numerator),
+                            str(report.repeat[k].denominator),
+                            reports.percent(report.repeat[k].value)]
                            for k in by_channel + by_week]))
     sections.append(s)
 
@@ -246,6 +300,48 @@ def build_sections(report: reports.Report, period_text: str) -> list[Section]:
                             str(report.satisfaction[k].count)] for k in by_channel + by_week]))
     sections.append(s)
 
+    # Did the answer help?
+    s = Section("helpful", "Did the answer help?",
+                "Answers to \"Did that answer your question?\" after an answer from the "
+                "council's service information: how many said yes, out of all who answered.")
+    s.charts.append(bar_chart(
+        "chart-helpful-channel", f"Answers that helped, by channel, {period_text}",
+        "Bar chart of the percentage of residents who said an answer helped, for all channels "
+        "and each channel. The same figures are in the table that follows.",
+        [Bar(reports.label(k), report.helpful[k].value, reports.percent(report.helpful[k].value))
+         for k in by_channel], max_value=1))
+    s.tables.append(Table("Answers that helped, by channel and week",
+                          ["Group", "Said yes", "Answered", "Rate"],
+                          [[reports.label(k), str(report.helpful[k].numerator),
+                            str(report.helpful[k].denominator),
+                            reports.percent(report.helpful[k].value)]
+                           for k in by_channel + by_week]))
+    sections.append(s)
+
+    # Advisor measures
+    s = Section("advisor", "Advisor measures",
+                "Time to answer: from joining the queue to an advisor taking the conversation. "
+                "Handle time: from taking it to closing it. Both as the median and the 90th "
+                "percentile. Callbacks on time: done within the due time, out of callbacks "
+                "due. Conversations per advisor-hour: conversations taken, out of clock hours "
+                "in which an advisor did something recorded.")
+    s.charts.append(bar_chart(
+        "chart-advisor-wait", f"Time to answer, 90th percentile, by week, {period_text}",
+        "Bar chart of the time in minutes within which 9 in 10 answered residents were "
+        "answered, each week. The same figures are in the table that follows.",
+        [Bar(_week_short(k), _minutes(report.advisor[k].time_to_answer.p90),
+             duration(report.advisor[k].time_to_answer.p90)) for k in by_week]))
+    s.tables.append(Table(
+        "Advisor measures by channel and week",
+        ["Group", "Time to answer (median)", "Time to answer (90%)", "Handle time (median)",
+         "Handle time (90%)", "Callbacks on time", "Conversations per advisor-hour"],
+        [[reports.label(k), duration(a.time_to_answer.median), duration(a.time_to_answer.p90),
+          duration(a.handle_time.median), duration(a.handle_time.p90),
+          _count_of(a.callbacks_on_time),
+          "–" if a.per_advisor_hour.value is None else f"{a.per_advisor_hour.value:.2f}"]
+         for k in by_channel + by_week for a in [report.advisor[k]]]))
+    sections.append(s)
+
     # Fallback
     s = Section("fallback", "Fallback rate",
                 "Resident messages the assistant did not understand (nlu_fallback), out of "
@@ -292,7 +388,7 @@ def build_sections(report: reports.Report, period_text: str) -> list[Section]:
 def _report() -> tuple[reports.Report, str]:
     since, period = period_bounds(request.args.get("period", DEFAULT_PERIOD))
     with current_app.extensions["db"].session() as s:
-        report = reports.compute(s, since=since)
+        report = reports.compute(s, since=since, abandon_after=abandon_after())
     return report, period
 
 
