@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from core.vocabulary import HANDOFF_REASONS, OPTOUT_SCOPES, REASON_LABELS, SCOPE_LABELS
 from reports import kpis as reports
+from reports import targets as smart
 from reports.outcomes import OUTCOME_TITLES, OUTCOMES
 from storage.models import utcnow
 
@@ -83,15 +84,16 @@ class Bar:
 
 
 def bar_chart(chart_id: str, title: str, description: str, bars: list[Bar],
-              max_value: float | None = None) -> Markup:
+              max_value: float | None = None, target: float | None = None) -> Markup:
     """A horizontal bar chart as accessible SVG: role="img", labelled by its <title> and <desc>.
 
     Presentation attributes only (no style attributes), so it works under the strict CSP.
+    `target` draws a dashed line across the bars (the description must say what it is).
     """
     label_w, bar_w, value_w, row_h, pad = 260, 500, 140, 30, 8
     width = label_w + bar_w + value_w
     height = pad * 2 + row_h * max(len(bars), 1)
-    top = max([b.value for b in bars if b.value is not None] + [max_value or 0, 0])
+    top = max([b.value for b in bars if b.value is not None] + [max_value or 0, target or 0, 0])
     scale = bar_w / top if top else 0
     cid = escape(chart_id)
     parts = [
@@ -118,6 +120,10 @@ def bar_chart(chart_id: str, title: str, description: str, bars: list[Bar],
                          f'fill="{BAR_COLOUR}"/>')
         parts.append(f'<text x="{label_w + length + 6}" y="{y + 20}" fill="{TEXT_COLOUR}">'
                      f"{escape(bar.text)}</text>")
+    if target is not None and scale:
+        x = round(label_w + target * scale, 1)
+        parts.append(f'<line x1="{x}" y1="{pad}" x2="{x}" y2="{height - pad}" '
+                     f'stroke="{TEXT_COLOUR}" stroke-width="2" stroke-dasharray="6 4"/>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every dynamic value above is escaped
 
@@ -426,3 +432,64 @@ def download(metric: str):
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
+
+
+# --- targets ------------------------------------------------------------------------------------
+
+
+def _day() -> date:
+    """The day whose week, month and quarter are shown: ?date=YYYY-MM-DD, or today."""
+    try:
+        return date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        return utcnow().date()
+
+
+def _judged() -> tuple[smart.Targets, list[smart.Judged], date]:
+    targets = smart.load_targets()
+    day = _day()
+    with current_app.extensions["db"].session() as s:
+        judged = smart.judge(s, targets, day, abandon_after=abandon_after())
+    return targets, judged, day
+
+
+def target_chart(target: smart.Target, rows: list[smart.Judged]) -> Markup:
+    percent = target.unit == "percent"
+    return bar_chart(
+        f"chart-target-{target.measure}", f"{target.title}: week, month and quarter",
+        f"Bar chart of {target.title.lower()} for the week, the month and the quarter. The "
+        f"dashed line is the target, {target.describe()}. The same figures are in the table "
+        "that follows.",
+        [Bar(j.period.label, j.figure.value, f"{smart.show(j.figure.value, target.unit)} "
+             f"({j.status.lower()})") for j in rows],
+        max_value=1 if percent else None, target=target.value)
+
+
+@bp.get("/targets")
+@supervisors_only
+def targets_page():
+    targets, judged, day = _judged()
+    blocks = []
+    for target in targets.targets:
+        rows = [j for j in judged if j.target is target]
+        blocks.append((target, target_chart(target, rows), rows))
+    return render_template("reports/targets.html", targets=targets, blocks=blocks, day=day,
+                           periods=smart.periods_for(day), show=smart.show)
+
+
+@bp.get("/targets.csv")
+@supervisors_only
+def targets_csv():
+    _targets, judged, day = _judged()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["measure", "comparison", "target", "period", "from", "to", "value",
+                     "numerator", "denominator", "status"])
+    for j in judged:
+        value = "" if j.figure.value is None else f"{j.figure.value:.4f}"
+        writer.writerow([j.target.measure, j.target.comparison, j.target.value, j.period.kind,
+                         j.period.since.date().isoformat(),
+                         (j.period.until - timedelta(days=1)).date().isoformat(), value,
+                         j.figure.numerator, j.figure.denominator, j.status])
+    return Response(buffer.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="targets-{day.isoformat()}.csv"'})
