@@ -188,8 +188,8 @@ def _secondary_suppression(rows: list[MonthRow]) -> None:
 
 def monthly(s: Any, *, today: date | None = None, months: int = MONTHS_SHOWN,
             abandon_after: timedelta = kpis.DEFAULT_ABANDON_AFTER) -> list[MonthRow]:
-    """Complete calendar months, newest first, from the first conversation on (at most
-    `months`), each for all channels and each channel."""
+    """Complete calendar months with any conversations, newest first, within the last
+    `months`, each for all channels and each channel."""
     today = today or utcnow().date()
     first = s.query(Conversation.created_at).order_by(Conversation.created_at).limit(1).scalar()
     if first is None:
@@ -204,6 +204,8 @@ def monthly(s: Any, *, today: date | None = None, months: int = MONTHS_SHOWN,
         end = _next_month(month)
         report = kpis.compute(s, since=since, until=datetime(end.year, end.month, 1),
                               abandon_after=abandon_after)
+        if not report.conversations[ALL]:
+            continue  # a month nobody used the assistant has nothing to publish
         rows = [MonthRow(month, group, {m: read(report, key) for m, (_t, _u, read)
                                         in MEASURES.items()})
                 for group, key in [("all", ALL)] + [(c, ("channel", c)) for c in CHANNELS]]
