@@ -172,6 +172,8 @@ class VoiceFlow:
             return self.handover(call, voice, [P.OPTED_OUT_BEFORE], result.queue, choices)
         text = twiml.greeting_text(self.config["COUNCIL_NAME"], self.config["DATA_NOTICE_VERSION"])
         self.router.note_bot_text(conv, text)
+        # The notice in force is recorded with the call (and with every choice), not spoken.
+        self.router.update_prefs(conv, notice_version=self.config["DATA_NOTICE_VERSION"])
         return twiml.turn([text], voice, self.urls)
 
     def respond(self, call_sid: str, from_: str | None, heard: GatherInput) -> str:
@@ -193,6 +195,13 @@ class VoiceFlow:
             result = self.router.request_handoff(
                 conv, "opt_out", note="Caller pressed 9: does not want the automated assistant.")
             return self.handover(call, voice, [P.OPTED_OUT_NOW], result.queue)
+        if key == "8":  # how we use your information; star repeats it
+            notice = P.data_use(self.config["RETENTION_DAYS"])
+            self.router.update_prefs(conv, last_prompt=notice,
+                                     notice_heard=self.config["DATA_NOTICE_VERSION"])
+            return twiml.turn([notice, P.HOW_CAN_I_HELP], voice, self.urls)
+        if not key and P.asks_for_options(heard.speech):
+            return twiml.turn([P.KEYS_HELP, P.HOW_CAN_I_HELP], voice, self.urls)
         if key == "*":
             return twiml.turn([self.last_prompt(call)], voice, self.urls)
         if key == "2":
@@ -233,7 +242,8 @@ class VoiceFlow:
         if from_assistant and said:
             changes["last_prompt"] = " ".join(said)
         self.router.update_prefs(call.id, **changes)
-        return twiml.turn(said or [P.HOW_CAN_I_HELP], voice, self.urls)
+        # The keys that could help (skip the assistant, repeat, slower), now that one turn failed.
+        return twiml.turn([*(said or [P.HOW_CAN_I_HELP]), P.KEYS_HELP], voice, self.urls)
 
     def wait(self, call_sid: str, position: int | None) -> str:
         conv = self.router.find_by_call(call_sid)
