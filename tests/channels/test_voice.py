@@ -70,10 +70,11 @@ def test_greeting_says_automated_gives_the_notice_and_the_controls(phone, db):
     assert len(text.split()) < 35
     with db.session() as s:
         conv = s.scalars(select(Conversation)).one()
-        greeting = s.scalars(select(Message).where(Message.conversation_id == conv.id)).one()
+        greeting, note = s.scalars(select(Message).where(Message.conversation_id == conv.id)
+                                   .order_by(Message.id)).all()
     assert (conv.channel, conv.call_sid, conv.address) == ("phone", phone.sid, CALLER)
     assert greeting.sender == "bot" and greeting.text == text
-    assert conv.prefs["notice_version"] == "test-v1"
+    assert (note.sender, note.text) == ("system", "Privacy notice test-v1 applies to this call.")
 
 
 def test_press_8_tells_the_caller_how_we_use_their_information(phone, db, settings, fake_rasa):
@@ -87,7 +88,8 @@ def test_press_8_tells_the_caller_how_we_use_their_information(phone, db, settin
     assert text.endswith("How can I help?")
     assert spoken(phone.press("*")).startswith("We keep a record of this call")  # star repeats
     with db.session() as s:
-        assert s.scalars(select(Conversation)).one().prefs["notice_heard"] == "test-v1"
+        notes = s.scalars(select(Message.text).where(Message.sender == "system")).all()
+    assert "The caller pressed 8 and heard how we use their information (notice test-v1)." in notes
     assert fake_rasa.calls == []
 
 
@@ -532,7 +534,7 @@ def test_call_end_is_recorded(phone, db):
     phone.post("/voice/status", CallStatus="completed", CallDuration="42")
     with db.session() as s:
         texts = s.scalars(select(Message.text).where(Message.sender == "system")).all()
-    assert texts == ["Call ended."]
+    assert texts == ["Privacy notice test-v1 applies to this call.", "Call ended."]
 
 
 def test_call_ending_while_waiting_is_marked_for_advisors(phone, db):

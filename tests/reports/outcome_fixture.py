@@ -42,7 +42,7 @@ EXPECTED = {
     "r11": "in_progress",  # web, queued 15 minutes ago: not judged
     "r12": "not_started",  # web, opened, nothing asked: not judged
     "r13": "abandoned",    # phone, hung up during the greeting
-    "r14": "abandoned",    # web, the router's own `abandoned` state
+    "r14": "abandoned",    # web, stopped mid-report ("What was dumped?")
     "r15": "handed_over",  # web, left the queue but left a number: keeps the callback
     "r16": "resolved",     # SMS library hours answered (A again, 7 days after r1)
     "r17": "handed_over",  # web, advisor answered in 5 minutes
@@ -58,7 +58,7 @@ def seed(db) -> None:  # noqa: PLR0915 - one flat, readable script of the fixtur
         adv = advisor.id
 
         def conv(cid, channel, subject, created, state="closed"):
-            s.add(Conversation(id=cid, channel=channel, subject=subject, state=state, prefs={},
+            s.add(Conversation(id=cid, channel=channel, subject=subject, state=state,
                                created_at=created, updated_at=created))
             s.flush()
 
@@ -136,9 +136,9 @@ def seed(db) -> None:  # noqa: PLR0915 - one flat, readable script of the fixtur
         msg("r13", "bot", "Hello. How can I help?", at(11))
         msg("r13", "system", "Call ended.", at(11, 10, 0))
 
-        conv("r14", "web", "L", at(12), state="abandoned")
-        msg("r14", "resident", "council tax", at(12), "council_tax_pay")
-        msg("r14", "bot", "You can pay online.", at(12))
+        conv("r14", "web", "L", at(12), state="bot")
+        msg("r14", "resident", "someone dumped rubbish", at(12), "report_fly_tipping")
+        msg("r14", "bot", "What was dumped?", at(12))
 
         conv("r15", "web", "M", at(12, 9), state="waiting")
         msg("r15", "resident", "person", at(12, 9), "request_human")

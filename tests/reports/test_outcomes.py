@@ -7,6 +7,7 @@ import pytest
 from reports import kpis
 from reports.kpis import ALL, Rate
 from reports.outcomes import outcome_query
+from storage.models import STATES, Conversation, Message
 from tests.reports.outcome_fixture import EXPECTED, NOW, WINDOW, seed
 
 WEB, PHONE, SMS = ("channel", "web"), ("channel", "phone"), ("channel", "sms")
@@ -93,3 +94,19 @@ def test_percentile_is_nearest_rank():
     assert kpis.percentile([5.0], 0.9) == 5.0
     assert kpis.percentile([float(n) for n in range(1, 11)], 0.9) == 9.0
     assert kpis.percentile([float(n) for n in range(1, 11)], 0.5) == 5.0
+
+
+def test_the_routers_abandoned_state_counts_when_it_exists(db):
+    """If the router records an `abandoned` state (issue 15), it is used as it is; until then
+    the same conversation, idle past the window, is judged abandoned from what is stored."""
+    state = "abandoned" if "abandoned" in STATES else "bot"
+    with db.session() as s:
+        s.add(Conversation(id="x1", channel="web", subject="X", state=state,
+                           created_at=NOW - WINDOW * 3, updated_at=NOW - WINDOW * 3))
+        s.flush()
+        s.add(Message(conversation_id="x1", sender="resident", text="council tax",
+                      intent="council_tax_pay", sent_at=NOW - WINDOW * 3))
+        s.add(Message(conversation_id="x1", sender="bot", text="Which do you need?",
+                      sent_at=NOW - WINDOW * 3))
+    with db.session() as s:
+        assert s.execute(outcome_query(NOW - WINDOW)).one().outcome == "abandoned"

@@ -23,7 +23,7 @@ def seed_february(db) -> None:
         for n in range(30):
             cid = f"w{n}"
             s.add(Conversation(id=cid, channel="web", subject=f"web-{n}", state="closed",
-                               prefs={}, created_at=feb(1 + n % 20, n)))
+                               created_at=feb(1 + n % 20, n)))
             s.flush()
             if n < 12:
                 s.add(Message(conversation_id=cid, sender="resident", text="bin day",
@@ -43,7 +43,7 @@ def seed_february(db) -> None:
         for n in range(5):
             cid = f"p{n}"
             s.add(Conversation(id=cid, channel="phone", subject=f"caller-{n}", state="closed",
-                               prefs={}, created_at=feb(3, n)))
+                               created_at=feb(3, n)))
             s.flush()
             s.add(Message(conversation_id=cid, sender="bot", text="Hello. How can I help?",
                           sent_at=feb(3, n)))
