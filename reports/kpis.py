@@ -23,6 +23,8 @@ Definitions (each one is what the CSV download and the page say):
 - opt-out rate by scope: opt-out events (action opt_out) in the register / conversations.
   Events are placed by their own channel and time. Withdrawals are counted alongside.
 - satisfaction: the average of residents' 1-5 scores, and how many scores there were.
+- digital inclusion: residents who said they cannot get online and agreed to it being
+  recorded, counted by what stops them (need) and by the help they chose (offer). Anonymous.
 - fallback rate: resident messages whose intent was nlu_fallback / resident messages with an
   intent. Messages are placed by their conversation's channel and their own time.
 - top intents: the most common intents of resident messages (nlu_fallback is reported by the
@@ -44,6 +46,8 @@ from reports.outcomes import OUTCOMES
 from storage.models import (
     CHANNELS,
     HANDOFF_REASONS,
+    INCLUSION_NEEDS,
+    INCLUSION_OFFERS,
     OPTOUT_SCOPES,
     Conversation,
     HandoffTicket,
@@ -54,7 +58,7 @@ from storage.models import (
 
 FALLBACK_INTENT = "nlu_fallback"
 METRICS = ("conversations", "outcomes", "repeat", "handoff", "optout", "satisfaction",
-           "helpful", "advisor", "fallback", "intents")
+           "helpful", "advisor", "fallback", "intents", "inclusion")
 METRIC_TITLES = {
     "conversations": "Conversations",
     "outcomes": "Outcomes",
@@ -66,6 +70,7 @@ METRIC_TITLES = {
     "satisfaction": "Satisfaction",
     "fallback": "Fallback rate",
     "intents": "Top intents",
+    "inclusion": "Digital inclusion",
 }
 CHANNEL_NAMES = {"web": "Web chat", "phone": "Phone", "sms": "SMS"}
 ALL = ("all", "all")
@@ -167,6 +172,8 @@ class Report:
     repeat: dict[Key, Rate] = field(default_factory=dict)
     helpful: dict[Key, Rate] = field(default_factory=dict)
     advisor: dict[Key, AdvisorFigures] = field(default_factory=dict)
+    # "need:<code>" or "offer:<code>" (and "all") -> group -> count
+    inclusion: dict[str, dict[Key, int]] = field(default_factory=dict)
     handoff: dict[str, dict[Key, Rate]] = field(default_factory=dict)  # reason ("any") -> ...
     optout: dict[str, dict[Key, Rate]] = field(default_factory=dict)  # scope -> ...
     withdrawals: dict[str, dict[Key, int]] = field(default_factory=dict)
@@ -234,6 +241,9 @@ class Report:
             elif metric == "intents":
                 for intent, n in self.intents.get(key, []):
                     add(key, intent, n, "", n)
+            elif metric == "inclusion":
+                for measure, counts in self.inclusion.items():
+                    add(key, measure, counts.get(key, 0), "", counts.get(key, 0))
         return out
 
 
@@ -290,6 +300,7 @@ def compute(s: Session, *, since: datetime | None = None, until: datetime | None
     ticket_rows = s.execute(sql.ticket_times_query(since=since, until=until)).all()
     callback_rows = s.execute(sql.callback_query(since=since, until=until)).all()
     activity_rows = s.execute(sql.advisor_activity_query(since=since, until=until)).all()
+    inclusion_rows = s.execute(sql.inclusion_query(since=since, until=until)).all()
 
     conversations: Counter[Key] = Counter()
     handed: dict[str, Counter[Key]] = {r: Counter() for r in ("any", *HANDOFF_REASONS)}
@@ -390,6 +401,17 @@ def compute(s: Session, *, since: datetime | None = None, until: datetime | None
         for key in (ALL, ("week", iso_week(at))):
             hours[key] += 1
 
+    inclusion: dict[str, Counter[Key]] = {"all": Counter()}
+    inclusion.update({f"need:{n}": Counter() for n in INCLUSION_NEEDS})
+    inclusion.update({f"offer:{o}": Counter() for o in INCLUSION_OFFERS})
+    for channel, created, need, offer in inclusion_rows:
+        keys = _keys(channel, created)
+        weeks.add(keys[2][1])
+        channels.add(channel)
+        for key in keys:
+            for measure in ("all", f"need:{need}", f"offer:{offer}"):
+                inclusion.setdefault(measure, Counter())[key] += 1
+
     week_list = weeks_between(min(weeks), max(weeks)) if weeks else []
     channel_list = [c for c in CHANNELS if c in channels] + sorted(channels - set(CHANNELS))
     report = Report(since=since, until=until, channels=channel_list, weeks=week_list)
@@ -413,6 +435,8 @@ def compute(s: Session, *, since: datetime | None = None, until: datetime | None
                        for outcome, counter in by_outcome.items()}
     report.not_judged = {outcome: {key: counter.get(key, 0) for key in report.groups()}
                          for outcome, counter in not_judged.items()}
+    report.inclusion = {measure: {key: counter.get(key, 0) for key in report.groups()}
+                        for measure, counter in inclusion.items()}
     report.handoff = {reason: {key: Rate(counter.get(key, 0), report.conversations[key])
                                for key in report.groups()}
                       for reason, counter in handed.items()}

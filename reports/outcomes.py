@@ -47,6 +47,7 @@ from storage.models import (
     CallbackRequest,
     Case,
     Conversation,
+    DigitalInclusionNeed,
     HandoffTicket,
     Message,
 )
@@ -242,4 +243,16 @@ def advisor_activity_query(*, since: datetime | None = None,
         query = query.where(union.c.at >= since)
     if until is not None:
         query = query.where(union.c.at < until)
+    return query
+
+
+def inclusion_query(*, since: datetime | None = None, until: datetime | None = None) -> Select:
+    """Residents who said they cannot get online (recorded with their agreement): channel,
+    time, need and the help they chose. Nothing else about them is stored."""
+    d = DigitalInclusionNeed.__table__
+    query = select(d.c.channel, d.c.created_at, d.c.need, d.c.offer)
+    if since is not None:
+        query = query.where(d.c.created_at >= since)
+    if until is not None:
+        query = query.where(d.c.created_at < until)
     return query

@@ -22,7 +22,7 @@ from core.vocabulary import HANDOFF_REASONS, OPTOUT_SCOPES, REASON_LABELS, SCOPE
 from reports import kpis as reports
 from reports import targets as smart
 from reports.outcomes import OUTCOME_TITLES, OUTCOMES
-from storage.models import utcnow
+from storage.models import INCLUSION_NEEDS, INCLUSION_OFFERS, utcnow
 
 bp = Blueprint("reports", __name__, url_prefix="/advisor/reports", template_folder="templates")
 
@@ -32,6 +32,15 @@ PERIODS = {"4": "Last 4 weeks", "12": "Last 12 weeks", "26": "Last 26 weeks",
 DEFAULT_PERIOD = "12"
 REASON_NAMES = {"any": "Any reason", **REASON_LABELS}
 OUTCOME_ROWS = (*OUTCOMES, "abandoned_in_queue")
+INCLUSION_NAMES = {
+    "all": "Residents recorded",
+    "need:no_internet": "No internet at home", "need:no_device": "No device",
+    "need:no_skills": "Not confident using one", "need:cannot_afford": "Cannot afford it",
+    "need:other": "Another reason",
+    "offer:tea_and_tech": "Chose Tea and Tech sessions",
+    "offer:device_lending": "Chose device lending",
+    "offer:callback": "Chose a call back from the team", "offer:none": "Chose no help for now",
+}
 OUTCOME_NAMES = {**OUTCOME_TITLES, "abandoned_in_queue": "Abandoned in the queue"}
 
 
@@ -384,6 +393,27 @@ def build_sections(report: reports.Report, period_text: str) -> list[Section]:
                           [[reports.label(k), ", ".join(f"{i} ({n})" for i, n in
                                                         report.intents[k][:5]) or "–"]
                            for k in by_week]))
+    sections.append(s)
+    # Digital inclusion
+    inclusion = report.inclusion
+    s = Section("inclusion", "Digital inclusion",
+                "Residents who said they cannot get online or use a device, and agreed that we "
+                "record it, by what stops them and by the help they chose. Nothing else about "
+                "them is kept. For the council's digital exclusion action plan.")
+    s.charts.append(bar_chart(
+        "chart-inclusion-need", f"What stops residents getting online, {period_text}",
+        "Bar chart of how many residents gave each reason. The same figures are in the table "
+        "that follows.",
+        [Bar(INCLUSION_NAMES[f"need:{n}"], inclusion[f"need:{n}"][reports.ALL],
+             str(inclusion[f"need:{n}"][reports.ALL])) for n in INCLUSION_NEEDS]))
+    measures = ["all", *(f"need:{n}" for n in INCLUSION_NEEDS),
+                *(f"offer:{o}" for o in INCLUSION_OFFERS)]
+    s.tables.append(Table("Digital inclusion by channel",
+                          ["Measure"] + [reports.label(k) for k in by_channel],
+                          [[INCLUSION_NAMES[m]] + [str(inclusion[m][k]) for k in by_channel]
+                           for m in measures]))
+    s.tables.append(Table("Digital inclusion by week", ["Week", "Residents recorded"],
+                          [[reports.label(k), str(inclusion["all"][k])] for k in by_week]))
     sections.append(s)
     return sections
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from services.inclusion import record_need
 from storage.models import (
     Advisor,
     AnswerFeedback,
@@ -149,6 +150,14 @@ def seed(db) -> None:  # noqa: PLR0915 - one flat, readable script of the fixtur
         conv("r16", "sms", "A", at(10))  # exactly 7 days after r1: not a repeat of it
         msg("r16", "resident", "library hours", at(10), "library_opening_hours")
         msg("r16", "bot", "Ledbury Library is open 9 to 5.", at(10))
+
+        # Digital inclusion: recorded with agreement, by the bot's action (services.inclusion).
+        record_need(s, channel="sms", need="no_internet", offer="tea_and_tech",
+                    conversation_id="r3", created_at=at(4, 10, 6))
+        record_need(s, channel="phone", need="no_device", offer="device_lending",
+                    created_at=at(9, 10, 1))
+        record_need(s, channel="web", need="no_skills", offer="tea_and_tech",
+                    conversation_id="r9", created_at=at(10, 10, 2))
 
         conv("r17", "web", "N", at(13, 14))
         msg("r17", "resident", "person", at(13, 14), "request_human")

@@ -110,3 +110,15 @@ def test_the_routers_abandoned_state_counts_when_it_exists(db):
                       sent_at=NOW - WINDOW * 3))
     with db.session() as s:
         assert s.execute(outcome_query(NOW - WINDOW)).one().outcome == "abandoned"
+
+
+def test_digital_inclusion_is_counted_anonymously(report):
+    i = report.inclusion
+    assert i["all"][ALL] == 3
+    assert i["need:no_internet"][SMS] == 1 and i["need:no_device"][PHONE] == 1
+    assert i["offer:tea_and_tech"][ALL] == 2 and i["offer:device_lending"][ALL] == 1
+    assert i["offer:callback"][ALL] == 0
+    assert i["all"][W10] == 1 and i["all"][W11] == 2
+    rows = report.rows("inclusion")
+    assert {"dimension": "all", "group": "all", "measure": "need:no_skills", "numerator": 1,
+            "denominator": "", "value": 1} in rows

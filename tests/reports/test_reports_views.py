@@ -40,7 +40,7 @@ def test_charts_are_accessible_svg_with_a_table_beside_each(signed_in, seeded):
     html = signed_in("supervisor").get("/advisor/reports/?period=all").get_data(as_text=True)
     charts = re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
     sections = re.findall(r'<section class="app-report".*?</section>', html, flags=re.S)
-    assert len(sections) == 10 and len(charts) >= 10
+    assert len(sections) == 11 and len(charts) >= 11
     for chart in charts:
         opening = chart[:chart.index(">")]
         assert 'role="img"' in opening
@@ -95,7 +95,7 @@ def test_csv_download_for_the_governance_board(signed_in, seeded):
 
 @pytest.mark.parametrize("metric", ["conversations", "outcomes", "repeat", "handoff", "optout",
                                     "satisfaction", "helpful", "advisor", "fallback",
-                                    "intents"])
+                                    "intents", "inclusion"])
 def test_every_metric_downloads(signed_in, seeded, metric):
     response = signed_in("supervisor").get(f"/advisor/reports/{metric}.csv?period=all")
     assert response.status_code == 200
