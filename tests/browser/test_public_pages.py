@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import datetime
 
+import pytest
+from sqlalchemy import delete, select
+
+from storage.models import Advisor, AnswerFeedback, Case, Conversation, DigitalInclusionNeed
 from tests.browser.conftest import assert_no_violations, screenshot
 from tests.console.conftest import PASSWORD, add_advisor
 from tests.reports.outcome_fixture import seed as seed_march
@@ -19,7 +23,20 @@ def with_figures(live_server):
     seed_february(live_server.db)
     seed_march(live_server.db)
     add_advisor(live_server.db, "supervisor", email="reports-browser@example.gov.uk")
-    return live_server
+    yield live_server
+    # The live server is shared: take the seeded queue and figures away again, so the chat
+    # tests that follow see an empty queue.
+    with live_server.db.session() as s:
+        seeded = select(Conversation.id).where(Conversation.created_at < datetime(2026, 4, 1))
+        for model in (AnswerFeedback, DigitalInclusionNeed, Case):
+            s.execute(delete(model).where(model.conversation_id.in_(seeded)),
+                      execution_options={"synchronize_session": False})
+        for conv in s.scalars(select(Conversation).where(Conversation.id.in_(seeded))):
+            s.delete(conv)
+        # Signed in, the supervisor counts as an advisor available to chat: no longer.
+        supervisor = s.scalars(select(Advisor).where(
+            Advisor.email == "reports-browser@example.gov.uk")).one()
+        supervisor.active, supervisor.last_seen_at = False, None
 
 
 @pytest.mark.parametrize("path", PUBLIC)
