@@ -46,11 +46,11 @@ def test_public_pages_have_no_wcag_violations(new_page, with_figures, path, java
     page.goto(path)
     assert page.locator("h1").count() == 1
     assert_no_violations(page, f"{path}, JavaScript {'on' if javascript else 'off'}")
+    if javascript:
+        screenshot(page, "public" + path.replace("/", "-"))
     page.set_viewport_size({"width": 320, "height": 640})
     assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
     assert_no_violations(page, f"{path} at 320px")
-    if javascript:
-        screenshot(page, "public" + path.replace("/", "-"))
 
 
 def test_a_resident_finds_the_pages_from_the_chat(new_page, with_figures):
@@ -78,3 +78,4 @@ def test_supervisor_reports_have_no_wcag_violations(new_page, with_figures, path
     page.goto(path)
     assert page.locator("svg[role=img]").count() >= 3
     assert_no_violations(page, path)
+    screenshot(page, "reports-" + path.split("?")[0].strip("/").replace("/", "-"))
