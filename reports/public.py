@@ -226,11 +226,27 @@ def _settings() -> Any:
     return current_app.extensions["settings"]
 
 
+# Published months change slowly (only "came back" and late endings move them), and working
+# them out is a dozen passes over the month's conversations: anyone may ask, so each worker
+# keeps the answer for a while. Keyed by database and day.
+CACHE_SECONDS = 600
+_cache: dict[tuple[str, date], tuple[datetime, list[MonthRow]]] = {}
+
+
 def _monthly() -> list[MonthRow]:
+    db = current_app.extensions["db"]
+    now = utcnow()
+    key = (db.url, now.date())
+    cached = _cache.get(key)
+    if cached and cached[0] > now:
+        return cached[1]
     lifetime = current_app.permanent_session_lifetime
     window = lifetime if isinstance(lifetime, timedelta) else timedelta(seconds=int(lifetime))
-    with current_app.extensions["db"].session() as s:
-        return monthly(s, abandon_after=window)
+    with db.session() as s:
+        rows = monthly(s, abandon_after=window)
+    _cache.clear()  # one entry: yesterday's answer is never needed again
+    _cache[key] = (now + timedelta(seconds=CACHE_SECONDS), rows)
+    return rows
 
 
 def _latest(rows: list[MonthRow]) -> MonthRow | None:

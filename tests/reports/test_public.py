@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -49,6 +49,14 @@ def seed_february(db) -> None:
                           sent_at=feb(3, n)))
             s.add(Message(conversation_id=cid, sender="system", text="Call ended.",
                           sent_at=feb(3, n)))
+
+
+@pytest.fixture(autouse=True)
+def no_cached_months():
+    """Each test has its own database; the published months are cached per database and day."""
+    public._cache.clear()
+    yield
+    public._cache.clear()
 
 
 @pytest.fixture
@@ -154,3 +162,18 @@ def test_the_chat_page_says_how_we_use_information(client):
 def test_fill_replaces_placeholders_everywhere():
     assert public.fill({"a": ["{x} days", {"b": "{x}"}], "n": 3}, {"x": "90"}) == {
         "a": ["90 days", {"b": "90"}], "n": 3}
+
+
+def test_published_months_are_worked_out_once_per_ten_minutes(client, february, monkeypatch):
+    calls = []
+    real = public.monthly
+    monkeypatch.setattr(public, "monthly", lambda s, **kw: calls.append(1) or real(s, **kw))
+    public._cache.clear()
+    for path in ("/performance", "/performance.json", "/about-this-assistant"):
+        assert client.get(path).status_code == 200
+    assert len(calls) == 1
+    key = next(iter(public._cache))
+    expires, rows = public._cache[key]
+    public._cache[key] = (expires - timedelta(seconds=public.CACHE_SECONDS + 1), rows)
+    client.get("/performance.csv")
+    assert len(calls) == 2
