@@ -8,13 +8,26 @@ from __future__ import annotations
 
 import re
 
+# Under 35 words: that it is automated, that 0 reaches a person at any time, and how to hear
+# about data use. The notice version is recorded with the call (prefs), never read out: it
+# means nothing to a caller. The other keys are offered when they help (KEYS_HELP).
 GREETING = (
     "Hello. This is {council}'s automated assistant. "
-    "We keep a record of this call to help you. Notice version {version}. "
     "Press 0 or say 'person' at any time to talk to someone. "
-    "Press 9 if you do not want to use the automated assistant. "
-    "Press star to hear something again, or 2 for slower speech. "
+    "Press 8 to hear how we use your information. "
     "How can I help?"
+)
+# After a turn that failed, or when the caller says "options".
+KEYS_HELP = (
+    "You can also press 9 to skip the automated assistant, "
+    "star to hear something again, or 2 for slower speech."
+)
+# Press 8. Plain words; the privacy notice has the rest.
+DATA_USE = (
+    "We keep a record of this call to help you and to pass you to a person. "
+    "We remove card and phone numbers. We delete the record after {days} days. "
+    "To stop us keeping it, say 'do not keep a record'. "
+    "Our privacy notice is on our website. Press 0 for a person."
 )
 HOW_CAN_I_HELP = "How can I help?"
 
@@ -115,6 +128,24 @@ _WORD = re.compile(r"[a-z']+")
 _CALLBACK_WORDS = {"back", "callback", "one"}
 _MESSAGE_WORDS = {"message", "voicemail", "two"}
 _WAIT_WORDS = {"wait", "hold", "three", "stay"}
+
+
+OPTION_WORDS = {"options", "option", "menu", "choices", "keys"}
+_OPTION_FILLER = {"what", "are", "my", "the", "hear", "say", "tell", "give", "list", "your",
+                  "which", "can", "i", "press", "please", "me", "again", "all"}
+
+
+def asks_for_options(utterance: str) -> bool:
+    """'options', 'what are my options', 'menu please': yes. 'planning options': no."""
+    words = _WORD.findall((utterance or "").lower())
+    if not words or len(words) > 6:
+        return False
+    rest = [w for w in words if w not in _OPTION_FILLER]
+    return bool(rest) and all(w in OPTION_WORDS for w in rest)
+
+
+def data_use(retention_days: int) -> str:
+    return DATA_USE.format(days=retention_days)
 
 
 def asks_for_person(utterance: str) -> bool:

@@ -162,7 +162,9 @@ def greeting(council: str, notice_version: str, voice: Voice, urls: Urls) -> str
 
 
 def greeting_text(council: str, notice_version: str) -> str:
-    return P.GREETING.format(council=council, version=notice_version)
+    """The spoken greeting. `notice_version` is recorded with the call, not read out."""
+    del notice_version
+    return P.GREETING.format(council=council)
 
 
 # --- handing over to people -----------------------------------------------------------------

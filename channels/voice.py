@@ -45,6 +45,9 @@ NO_RECORDING = {"call_recording", "data_use"}
 ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
 _CALL_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 _KEYS = set("0123456789*#")
+# Recorded in the conversation (system notes), so the record shows which notice applied.
+NOTICE_RECORD = "Privacy notice {} applies to this call."
+NOTICE_HEARD = "The caller pressed 8 and heard how we use their information (notice {})."
 
 
 # --- pure parsing of Twilio's parameters ------------------------------------------------------
@@ -172,6 +175,8 @@ class VoiceFlow:
             return self.handover(call, voice, [P.OPTED_OUT_BEFORE], result.queue, choices)
         text = twiml.greeting_text(self.config["COUNCIL_NAME"], self.config["DATA_NOTICE_VERSION"])
         self.router.note_bot_text(conv, text)
+        # The notice in force is recorded with the call (and with every choice), not spoken.
+        self.router.system_message(conv, NOTICE_RECORD.format(self.config["DATA_NOTICE_VERSION"]))
         return twiml.turn([text], voice, self.urls)
 
     def respond(self, call_sid: str, from_: str | None, heard: GatherInput) -> str:
@@ -193,6 +198,10 @@ class VoiceFlow:
             result = self.router.request_handoff(
                 conv, "opt_out", note="Caller pressed 9: does not want the automated assistant.")
             return self.handover(call, voice, [P.OPTED_OUT_NOW], result.queue)
+        if key == "8":
+            return self.data_use(conv, voice)
+        if not key and P.asks_for_options(heard.speech):
+            return twiml.turn([P.KEYS_HELP, P.HOW_CAN_I_HELP], voice, self.urls)
         if key == "*":
             return twiml.turn([self.last_prompt(call)], voice, self.urls)
         if key == "2":
@@ -219,6 +228,13 @@ class VoiceFlow:
         self.router.update_prefs(conv, failed_turns=0, last_prompt=" ".join(said))
         return twiml.turn(said, voice, self.urls)
 
+    def data_use(self, conv: str, voice: twiml.Voice) -> str:
+        """Press 8: how we use the caller's information. Star repeats it."""
+        notice = P.data_use(self.config["RETENTION_DAYS"])
+        self.router.system_message(conv, NOTICE_HEARD.format(self.config["DATA_NOTICE_VERSION"]))
+        self.router.update_prefs(conv, last_prompt=notice)
+        return twiml.turn([notice, P.HOW_CAN_I_HELP], voice, self.urls)
+
     def failed(self, call: Call, voice: twiml.Voice, said: list[str], *,
                from_assistant: bool = False) -> str:
         """A turn with nothing heard or nothing understood; the second in a row hands over."""
@@ -233,7 +249,8 @@ class VoiceFlow:
         if from_assistant and said:
             changes["last_prompt"] = " ".join(said)
         self.router.update_prefs(call.id, **changes)
-        return twiml.turn(said or [P.HOW_CAN_I_HELP], voice, self.urls)
+        # The keys that could help (skip the assistant, repeat, slower), now that one turn failed.
+        return twiml.turn([*(said or [P.HOW_CAN_I_HELP]), P.KEYS_HELP], voice, self.urls)
 
     def wait(self, call_sid: str, position: int | None) -> str:
         conv = self.router.find_by_call(call_sid)

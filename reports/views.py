@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -20,7 +20,9 @@ from markupsafe import Markup, escape
 
 from core.vocabulary import HANDOFF_REASONS, OPTOUT_SCOPES, REASON_LABELS, SCOPE_LABELS
 from reports import kpis as reports
-from storage.models import utcnow
+from reports import targets as smart
+from reports.outcomes import OUTCOME_TITLES, OUTCOMES
+from storage.models import INCLUSION_NEEDS, INCLUSION_OFFERS, utcnow
 
 bp = Blueprint("reports", __name__, url_prefix="/advisor/reports", template_folder="templates")
 
@@ -29,6 +31,17 @@ PERIODS = {"4": "Last 4 weeks", "12": "Last 12 weeks", "26": "Last 26 weeks",
            "52": "Last 52 weeks", "all": "All time"}
 DEFAULT_PERIOD = "12"
 REASON_NAMES = {"any": "Any reason", **REASON_LABELS}
+OUTCOME_ROWS = (*OUTCOMES, "abandoned_in_queue")
+INCLUSION_NAMES = {
+    "all": "Residents recorded",
+    "need:no_internet": "No internet at home", "need:no_device": "No device",
+    "need:no_skills": "Not confident using one", "need:cannot_afford": "Cannot afford it",
+    "need:other": "Another reason",
+    "offer:tea_and_tech": "Chose Tea and Tech sessions",
+    "offer:device_lending": "Chose device lending",
+    "offer:callback": "Chose a call back from the team", "offer:none": "Chose no help for now",
+}
+OUTCOME_NAMES = {**OUTCOME_TITLES, "abandoned_in_queue": "Abandoned in the queue"}
 
 
 def supervisors_only(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -58,6 +71,12 @@ def period_bounds(period: str, now: datetime | None = None) -> tuple[datetime | 
     return monday - timedelta(weeks=int(period) - 1), period
 
 
+def abandon_after() -> timedelta:
+    """A conversation idle for longer than a web session lasts can no longer continue."""
+    lifetime = current_app.permanent_session_lifetime
+    return lifetime if isinstance(lifetime, timedelta) else timedelta(seconds=int(lifetime))
+
+
 # --- SVG charts ---------------------------------------------------------------------------------
 
 BAR_COLOUR = "#1d70b8"
@@ -74,15 +93,16 @@ class Bar:
 
 
 def bar_chart(chart_id: str, title: str, description: str, bars: list[Bar],
-              max_value: float | None = None) -> Markup:
+              max_value: float | None = None, target: float | None = None) -> Markup:
     """A horizontal bar chart as accessible SVG: role="img", labelled by its <title> and <desc>.
 
     Presentation attributes only (no style attributes), so it works under the strict CSP.
+    `target` draws a dashed line across the bars (the description must say what it is).
     """
     label_w, bar_w, value_w, row_h, pad = 260, 500, 140, 30, 8
     width = label_w + bar_w + value_w
     height = pad * 2 + row_h * max(len(bars), 1)
-    top = max([b.value for b in bars if b.value is not None] + [max_value or 0, 0])
+    top = max([b.value for b in bars if b.value is not None] + [max_value or 0, target or 0, 0])
     scale = bar_w / top if top else 0
     cid = escape(chart_id)
     parts = [
@@ -109,6 +129,10 @@ def bar_chart(chart_id: str, title: str, description: str, bars: list[Bar],
                          f'fill="{BAR_COLOUR}"/>')
         parts.append(f'<text x="{label_w + length + 6}" y="{y + 20}" fill="{TEXT_COLOUR}">'
                      f"{escape(bar.text)}</text>")
+    if target is not None and scale:
+        x = round(label_w + target * scale, 1)
+        parts.append(f'<line x1="{x}" y1="{pad}" x2="{x}" y2="{height - pad}" '
+                     f'stroke="{TEXT_COLOUR}" stroke-width="2" stroke-dasharray="6 4"/>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every dynamic value above is escaped
 
@@ -130,6 +154,20 @@ class Section:
     definition: str
     charts: list[Markup] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+
+
+def duration(seconds: float | None) -> str:
+    """'2 min 30 s' for people; '–' when there is nothing to measure."""
+    if seconds is None:
+        return "–"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes >= 60:
+        return f"{minutes // 60} h {minutes % 60} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 60
 
 
 def _count_of(rate: reports.Rate) -> str:
@@ -167,22 +205,53 @@ def build_sections(report: reports.Report, period_text: str) -> list[Section]:
                            for k in by_channel + by_week]))
     sections.append(s)
 
-    # Containment
-    s = Section("containment", "Containment rate",
-                "Conversations the assistant finished without a handoff ticket, out of all "
-                "conversations.")
+    # Outcomes (replaces "containment": no handoff ticket counted people who gave up)
+    s = Section("outcomes", "Outcomes",
+                "What happened in each conversation, one outcome each. Resolved by the "
+                "assistant: the resident said an answer helped, or a report was made or a "
+                "look-up answered, and they did not contact us again within 7 days. Abandoned: "
+                "they left the queue before a person answered, or left a question from the "
+                "assistant unanswered, or hung up. Rates are out of conversations that have "
+                "ended; those still going, and chats where nothing was asked, are counted "
+                "separately.")
     s.charts.append(bar_chart(
-        "chart-containment-channel", f"Containment rate by channel, {period_text}",
-        "Bar chart of the percentage of conversations finished without a person, for all "
-        "channels and each channel. The same figures are in the table that follows.",
-        [Bar(reports.label(k), report.containment[k].value,
-             reports.percent(report.containment[k].value)) for k in by_channel],
+        "chart-outcomes", f"Outcomes, all channels, {period_text}",
+        "Bar chart of the percentage of conversations with each outcome. The same figures are "
+        "in the table that follows.",
+        [Bar(OUTCOME_NAMES[o], report.outcomes[o][reports.ALL].value,
+             reports.percent(report.outcomes[o][reports.ALL].value)) for o in OUTCOME_ROWS],
         max_value=1))
-    s.tables.append(Table("Containment rate by channel and week",
-                          ["Group", "Contained", "Conversations", "Rate"],
-                          [[reports.label(k), str(report.containment[k].numerator),
-                            str(report.containment[k].denominator),
-                            reports.percent(report.containment[k].value)]
+    s.tables.append(Table("Outcomes by channel",
+                          ["Outcome"] + [reports.label(k) for k in by_channel],
+                          [[OUTCOME_NAMES[o]] + [_count_of(report.outcomes[o][k])
+                                                 for k in by_channel] for o in OUTCOME_ROWS]
+                          + [[OUTCOME_NAMES[o]] + [str(report.not_judged[o][k])
+                                                   for k in by_channel]
+                             for o in report.not_judged]))
+    s.tables.append(Table("Resolved by the assistant and abandoned, by week",
+                          ["Week", "Resolved", "Abandoned", "Conversations ended"],
+                          [[reports.label(k),
+                            reports.percent(report.outcomes["resolved"][k].value),
+                            reports.percent(report.outcomes["abandoned"][k].value),
+                            str(report.outcomes["resolved"][k].denominator)] for k in by_week]))
+    sections.append(s)
+
+    # Repeat contact
+    s = Section("repeat", "Repeat contact within 7 days",
+                "Conversations after which the same person (matched by a pseudonym, never "
+                "their number) contacted us again within 7 days, out of conversations ended.")
+    s.charts.append(bar_chart(
+        "chart-repeat-channel", f"Repeat contact by channel, {period_text}",
+        "Bar chart of the percentage of conversations followed by another contact within 7 "
+        "days, for all channels and each channel. The same figures are in the table that "
+        "follows.",
+        [Bar(reports.label(k), report.repeat[k].value, reports.percent(report.repeat[k].value))
+         for k in by_channel], max_value=1))
+    s.tables.append(Table("Repeat contact by channel and week",
+                          ["Group", "Came back", "Conversations ended", "Rate"],
+                          [[reports.label(k), str(report.repeat[k].numerator),
+                            str(report.repeat[k].denominator),
+                            reports.percent(report.repeat[k].value)]
                            for k in by_channel + by_week]))
     sections.append(s)
 
@@ -246,6 +315,48 @@ def build_sections(report: reports.Report, period_text: str) -> list[Section]:
                             str(report.satisfaction[k].count)] for k in by_channel + by_week]))
     sections.append(s)
 
+    # Did the answer help?
+    s = Section("helpful", "Did the answer help?",
+                "Answers to \"Did that answer your question?\" after an answer from the "
+                "council's service information: how many said yes, out of all who answered.")
+    s.charts.append(bar_chart(
+        "chart-helpful-channel", f"Answers that helped, by channel, {period_text}",
+        "Bar chart of the percentage of residents who said an answer helped, for all channels "
+        "and each channel. The same figures are in the table that follows.",
+        [Bar(reports.label(k), report.helpful[k].value, reports.percent(report.helpful[k].value))
+         for k in by_channel], max_value=1))
+    s.tables.append(Table("Answers that helped, by channel and week",
+                          ["Group", "Said yes", "Answered", "Rate"],
+                          [[reports.label(k), str(report.helpful[k].numerator),
+                            str(report.helpful[k].denominator),
+                            reports.percent(report.helpful[k].value)]
+                           for k in by_channel + by_week]))
+    sections.append(s)
+
+    # Advisor measures
+    s = Section("advisor", "Advisor measures",
+                "Time to answer: from joining the queue to an advisor taking the conversation. "
+                "Handle time: from taking it to closing it. Both as the median and the 90th "
+                "percentile. Callbacks on time: done within the due time, out of callbacks "
+                "due. Conversations per advisor-hour: conversations taken, out of clock hours "
+                "in which an advisor did something recorded.")
+    s.charts.append(bar_chart(
+        "chart-advisor-wait", f"Time to answer, 90th percentile, by week, {period_text}",
+        "Bar chart of the time in minutes within which 9 in 10 answered residents were "
+        "answered, each week. The same figures are in the table that follows.",
+        [Bar(_week_short(k), _minutes(report.advisor[k].time_to_answer.p90),
+             duration(report.advisor[k].time_to_answer.p90)) for k in by_week]))
+    s.tables.append(Table(
+        "Advisor measures by channel and week",
+        ["Group", "Time to answer (median)", "Time to answer (90%)", "Handle time (median)",
+         "Handle time (90%)", "Callbacks on time", "Conversations per advisor-hour"],
+        [[reports.label(k), duration(a.time_to_answer.median), duration(a.time_to_answer.p90),
+          duration(a.handle_time.median), duration(a.handle_time.p90),
+          _count_of(a.callbacks_on_time),
+          "–" if a.per_advisor_hour.value is None else f"{a.per_advisor_hour.value:.2f}"]
+         for k in by_channel + by_week for a in [report.advisor[k]]]))
+    sections.append(s)
+
     # Fallback
     s = Section("fallback", "Fallback rate",
                 "Resident messages the assistant did not understand (nlu_fallback), out of "
@@ -283,6 +394,27 @@ def build_sections(report: reports.Report, period_text: str) -> list[Section]:
                                                         report.intents[k][:5]) or "–"]
                            for k in by_week]))
     sections.append(s)
+    # Digital inclusion
+    inclusion = report.inclusion
+    s = Section("inclusion", "Digital inclusion",
+                "Residents who said they cannot get online or use a device, and agreed that we "
+                "record it, by what stops them and by the help they chose. Nothing else about "
+                "them is kept. For the council's digital exclusion action plan.")
+    s.charts.append(bar_chart(
+        "chart-inclusion-need", f"What stops residents getting online, {period_text}",
+        "Bar chart of how many residents gave each reason. The same figures are in the table "
+        "that follows.",
+        [Bar(INCLUSION_NAMES[f"need:{n}"], inclusion[f"need:{n}"][reports.ALL],
+             str(inclusion[f"need:{n}"][reports.ALL])) for n in INCLUSION_NEEDS]))
+    measures = ["all", *(f"need:{n}" for n in INCLUSION_NEEDS),
+                *(f"offer:{o}" for o in INCLUSION_OFFERS)]
+    s.tables.append(Table("Digital inclusion by channel",
+                          ["Measure"] + [reports.label(k) for k in by_channel],
+                          [[INCLUSION_NAMES[m]] + [str(inclusion[m][k]) for k in by_channel]
+                           for m in measures]))
+    s.tables.append(Table("Digital inclusion by week", ["Week", "Residents recorded"],
+                          [[reports.label(k), str(inclusion["all"][k])] for k in by_week]))
+    sections.append(s)
     return sections
 
 
@@ -292,7 +424,7 @@ def build_sections(report: reports.Report, period_text: str) -> list[Section]:
 def _report() -> tuple[reports.Report, str]:
     since, period = period_bounds(request.args.get("period", DEFAULT_PERIOD))
     with current_app.extensions["db"].session() as s:
-        report = reports.compute(s, since=since)
+        report = reports.compute(s, since=since, abandon_after=abandon_after())
     return report, period
 
 
@@ -330,3 +462,64 @@ def download(metric: str):
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
+
+
+# --- targets ------------------------------------------------------------------------------------
+
+
+def _day() -> date:
+    """The day whose week, month and quarter are shown: ?date=YYYY-MM-DD, or today."""
+    try:
+        return date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        return utcnow().date()
+
+
+def _judged() -> tuple[smart.Targets, list[smart.Judged], date]:
+    targets = smart.load_targets()
+    day = _day()
+    with current_app.extensions["db"].session() as s:
+        judged = smart.judge(s, targets, day, abandon_after=abandon_after())
+    return targets, judged, day
+
+
+def target_chart(target: smart.Target, rows: list[smart.Judged]) -> Markup:
+    percent = target.unit == "percent"
+    return bar_chart(
+        f"chart-target-{target.measure}", f"{target.title}: week, month and quarter",
+        f"Bar chart of {target.title.lower()} for the week, the month and the quarter. The "
+        f"dashed line is the target, {target.describe()}. The same figures are in the table "
+        "that follows.",
+        [Bar(j.period.label, j.figure.value, f"{smart.show(j.figure.value, target.unit)} "
+             f"({j.status.lower()})") for j in rows],
+        max_value=1 if percent else None, target=target.value)
+
+
+@bp.get("/targets")
+@supervisors_only
+def targets_page():
+    targets, judged, day = _judged()
+    blocks = []
+    for target in targets.targets:
+        rows = [j for j in judged if j.target is target]
+        blocks.append((target, target_chart(target, rows), rows))
+    return render_template("reports/targets.html", targets=targets, blocks=blocks, day=day,
+                           periods=smart.periods_for(day), show=smart.show)
+
+
+@bp.get("/targets.csv")
+@supervisors_only
+def targets_csv():
+    _targets, judged, day = _judged()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["measure", "comparison", "target", "period", "from", "to", "value",
+                     "numerator", "denominator", "status"])
+    for j in judged:
+        value = "" if j.figure.value is None else f"{j.figure.value:.4f}"
+        writer.writerow([j.target.measure, j.target.comparison, j.target.value, j.period.kind,
+                         j.period.since.date().isoformat(),
+                         (j.period.until - timedelta(days=1)).date().isoformat(), value,
+                         j.figure.numerator, j.figure.denominator, j.status])
+    return Response(buffer.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="targets-{day.isoformat()}.csv"'})

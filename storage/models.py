@@ -388,3 +388,29 @@ class UnansweredQuestion(Base):
     likely_team = Column(String(64))  # the closest service's team, if any was close
     candidates = Column(JSON, nullable=False, default=list)  # closest service ids, best first
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+# --- Digital inclusion (issue 16 item 5) -------------------------------------------------------
+
+# What the resident said stops them getting online, and what we offered. Codes, not words.
+INCLUSION_NEEDS = ("no_internet", "no_device", "no_skills", "cannot_afford", "other")
+INCLUSION_OFFERS = ("tea_and_tech", "device_lending", "callback", "none")
+
+
+class DigitalInclusionNeed(Base):
+    """A resident said they cannot get online or use a device, and agreed that we record it.
+
+    Anonymous on purpose: no subject, no words, no address. The link to the conversation lets
+    an advisor follow up a callback; it is cleared when the conversation is deleted, and the
+    count stays for the council's digital exclusion action plan."""
+
+    __tablename__ = "digital_inclusion_needs"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        String(64), ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    channel = Column(String(8), nullable=False)
+    need = Column(String(16), nullable=False)
+    offer = Column(String(16), nullable=False)  # what the resident chose from our offers
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)

@@ -61,14 +61,47 @@ def test_greeting_says_automated_gives_the_notice_and_the_controls(phone, db):
     assert say.get("voice") == "Polly.Amy-Neural" and say.get("language") == "en-GB"
     text = spoken(root)
     assert "automated assistant" in text
-    assert "We keep a record of this call to help you. Notice version test-v1." in text
     assert "Press 0 or say 'person' at any time to talk to someone." in text
-    assert "Press 9 if you do not want to use the automated assistant." in text
+    assert "Press 8 to hear how we use your information." in text
+    # The version means nothing to a caller: recorded with the call, not read out. The other
+    # keys wait until they help (after a failed turn, or "options").
+    assert "test-v1" not in text and "version" not in text.lower()
+    assert "Press 9" not in text and "star" not in text
+    assert len(text.split()) < 35
     with db.session() as s:
         conv = s.scalars(select(Conversation)).one()
-        greeting = s.scalars(select(Message).where(Message.conversation_id == conv.id)).one()
+        greeting, note = s.scalars(select(Message).where(Message.conversation_id == conv.id)
+                                   .order_by(Message.id)).all()
     assert (conv.channel, conv.call_sid, conv.address) == ("phone", phone.sid, CALLER)
-    assert greeting.sender == "bot" and "Notice version test-v1" in greeting.text
+    assert greeting.sender == "bot" and greeting.text == text
+    assert (note.sender, note.text) == ("system", "Privacy notice test-v1 applies to this call.")
+
+
+def test_press_8_tells_the_caller_how_we_use_their_information(phone, db, settings, fake_rasa):
+    phone.dial()
+    root = phone.press("8")
+    _assert_listening(root)
+    text = spoken(root)
+    assert text.startswith("We keep a record of this call to help you")
+    assert f"We delete the record after {settings.retention_days} days." in text
+    assert "say 'do not keep a record'" in text and "Press 0 for a person." in text
+    assert text.endswith("How can I help?")
+    assert spoken(phone.press("*")).startswith("We keep a record of this call")  # star repeats
+    with db.session() as s:
+        notes = s.scalars(select(Message.text).where(Message.sender == "system")).all()
+    assert "The caller pressed 8 and heard how we use their information (notice test-v1)." in notes
+    assert fake_rasa.calls == []
+
+
+@pytest.mark.parametrize("utterance", ["options", "what are my options", "Menu, please."])
+def test_saying_options_lists_the_other_keys(phone, fake_rasa, utterance):
+    phone.dial()
+    root = phone.say(utterance)
+    _assert_listening(root)
+    assert spoken(root) == (
+        "You can also press 9 to skip the automated assistant, star to hear something again, "
+        "or 2 for slower speech. How can I help?")
+    assert fake_rasa.calls == []
 
 
 def test_a_repeated_incoming_webhook_reuses_the_conversation(phone, db):
@@ -234,7 +267,9 @@ def test_two_not_understood_turns_in_a_row_hand_over(phone, db, fake_rasa, advis
     phone.dial()
     root = phone.say("blah")
     _assert_listening(root)
-    assert spoken(root) == "Sorry, I did not understand that."
+    assert spoken(root) == (
+        "Sorry, I did not understand that. You can also press 9 to skip the automated "
+        "assistant, star to hear something again, or 2 for slower speech.")
     root = phone.say("blah")
     _enqueue(root)
     assert _tickets(db) == [("not_understood", "queued")]
@@ -499,7 +534,7 @@ def test_call_end_is_recorded(phone, db):
     phone.post("/voice/status", CallStatus="completed", CallDuration="42")
     with db.session() as s:
         texts = s.scalars(select(Message.text).where(Message.sender == "system")).all()
-    assert texts == ["Call ended."]
+    assert texts == ["Privacy notice test-v1 applies to this call.", "Call ended."]
 
 
 def test_call_ending_while_waiting_is_marked_for_advisors(phone, db):

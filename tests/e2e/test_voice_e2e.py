@@ -101,7 +101,8 @@ def test_bin_day_by_phone(stack):
     # HR1 2AB is on the sample Aylestone and Tupsley round, collected on Tuesdays.
     assert "tuesday" in said.lower(), said
     greeting = caller.heard[0]
-    assert "automated assistant" in greeting and "Notice version" in greeting
+    assert "automated assistant" in greeting and "press 8 to hear how we use" in greeting.lower()
+    assert "version" not in greeting.lower()  # recorded with the call, never read out
     engine = create_engine(stack.database_url)
     with engine.connect() as conn:
         conv = conn.execute(select(Conversation.channel, Conversation.state)

@@ -41,16 +41,19 @@ def test_conversations(everything, from_march):
     assert from_march.conversations[WEB] == 3
 
 
-def test_containment_rate(everything, from_march):
-    assert everything.containment[ALL] == Rate(4, 8)
-    assert everything.containment[WEB] == Rate(2, 4)
-    assert everything.containment[PHONE] == Rate(1, 2)
-    assert everything.containment[SMS] == Rate(1, 2)
-    assert everything.containment[GAP].value is None
-    assert everything.containment[A] == Rate(1, 3)
-    assert everything.containment[B] == Rate(2, 4)
-    assert from_march.containment[ALL] == Rate(3, 7)
-    assert from_march.containment[WEB] == Rate(1, 3)
+def test_outcomes_replace_containment(everything, from_march):
+    """The old "containment" counted c2, c3 and c7 (left the queue) or c1 (no ticket) alike;
+    outcomes tell a resident who gave up in the queue from one who was answered."""
+    o = everything.outcomes
+    assert o["handed_over"][ALL] == Rate(1, 8)  # c5: the claimed safeguarding ticket
+    assert o["abandoned"][ALL] == Rate(3, 8)  # c2 closed unclaimed, c3 and c7 still queued
+    assert o["abandoned_in_queue"][ALL] == Rate(3, 8)
+    assert o["unresolved"][ALL] == Rate(4, 8)  # no "yes", no task done, nothing left asked
+    assert o["resolved"][ALL] == Rate(0, 8)
+    assert o["abandoned"][WEB] == Rate(2, 4)
+    assert o["abandoned"][GAP].value is None
+    assert from_march.outcomes["abandoned"][ALL] == Rate(3, 7)
+    assert from_march.outcomes["abandoned"][WEB] == Rate(2, 3)
 
 
 def test_handoff_rate_by_reason(everything, from_march):
@@ -138,10 +141,10 @@ def test_an_empty_database(db):
     with db.session() as s:
         report = reports.compute(s)
     assert report.weeks == [] and report.channels == []
-    assert report.conversations[ALL] == 0 and report.containment[ALL].value is None
-    assert report.rows("containment") == [{"dimension": "all", "group": "all",
-                                           "measure": "contained", "numerator": 0,
-                                           "denominator": 0, "value": None}]
+    assert report.conversations[ALL] == 0 and report.outcomes["resolved"][ALL].value is None
+    assert report.rows("repeat") == [{"dimension": "all", "group": "all",
+                                      "measure": "came back within 7 days", "numerator": 0,
+                                      "denominator": 0, "value": None}]
 
 
 def test_rows_and_csv_rows(from_march):

@@ -15,7 +15,7 @@ from tests.reports.conftest import WEEK_B, https_client
 
 def test_anonymous_visitors_are_sent_to_sign_in(app):
     client = https_client(app)
-    for url in ("/advisor/reports/", "/advisor/reports/containment.csv"):
+    for url in ("/advisor/reports/", "/advisor/reports/outcomes.csv"):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.headers["Location"].startswith("/advisor/login")
@@ -40,7 +40,7 @@ def test_charts_are_accessible_svg_with_a_table_beside_each(signed_in, seeded):
     html = signed_in("supervisor").get("/advisor/reports/?period=all").get_data(as_text=True)
     charts = re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
     sections = re.findall(r'<section class="app-report".*?</section>', html, flags=re.S)
-    assert len(sections) == 7 and len(charts) >= 7
+    assert len(sections) == 11 and len(charts) >= 11
     for chart in charts:
         opening = chart[:chart.index(">")]
         assert 'role="img"' in opening
@@ -53,9 +53,10 @@ def test_charts_are_accessible_svg_with_a_table_beside_each(signed_in, seeded):
         assert "<svg" in section and "<table class=\"govuk-table\">" in section
         assert "<caption" in section and 'scope="col"' in section
         assert re.search(r'href="/advisor/reports/\w+\.csv\?period=all"', section)
-    # The figures are in the tables: containment 4 of 8 overall, week 11 handoffs 2 of 4.
+    # The figures are in the tables: abandoned 3 of 8 overall, week 11 handoffs 2 of 4.
     assert "<td class=\"govuk-table__cell\">50.0%</td>" in html
     assert "Week of 9 Mar 2026 (2026-W11)" in html
+    assert "3 of 8 (37.5%)" in html
     assert "2 of 4 (50.0%)" in html
 
 
@@ -77,21 +78,24 @@ def test_period_bounds():
 
 
 def test_csv_download_for_the_governance_board(signed_in, seeded):
-    response = signed_in("admin").get("/advisor/reports/containment.csv?period=all")
+    response = signed_in("admin").get("/advisor/reports/outcomes.csv?period=all")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
-    assert re.match(r'attachment; filename="containment-all-\d{4}-\d{2}-\d{2}\.csv"',
+    assert re.match(r'attachment; filename="outcomes-all-\d{4}-\d{2}-\d{2}\.csv"',
                     response.headers["Content-Disposition"])
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0] == ["dimension", "group", "measure", "numerator", "denominator", "value"]
-    assert ["all", "all", "contained", "4", "8", "0.5000"] in rows
-    assert ["channel", "phone", "contained", "1", "2", "0.5000"] in rows
-    assert ["week", WEEK_B, "contained", "2", "4", "0.5000"] in rows
-    assert ["week", "2026-W09", "contained", "0", "0", ""] in rows
+    assert ["all", "all", "abandoned", "3", "8", "0.3750"] in rows
+    assert ["all", "all", "resolved", "0", "8", "0.0000"] in rows
+    assert ["channel", "phone", "abandoned", "1", "2", "0.5000"] in rows
+    assert ["week", WEEK_B, "abandoned", "1", "4", "0.2500"] in rows
+    assert ["week", "2026-W09", "abandoned", "0", "0", ""] in rows
+    assert ["all", "all", "in_progress", "0", "", "0"] in rows
 
 
-@pytest.mark.parametrize("metric", ["conversations", "containment", "handoff", "optout",
-                                    "satisfaction", "fallback", "intents"])
+@pytest.mark.parametrize("metric", ["conversations", "outcomes", "repeat", "handoff", "optout",
+                                    "satisfaction", "helpful", "advisor", "fallback",
+                                    "intents", "inclusion"])
 def test_every_metric_downloads(signed_in, seeded, metric):
     response = signed_in("supervisor").get(f"/advisor/reports/{metric}.csv?period=all")
     assert response.status_code == 200

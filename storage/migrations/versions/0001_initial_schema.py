@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 08:20:41.009176
+Create Date: 2026-12-03 08:20:51.641273
 """
 
 import sqlalchemy as sa
@@ -202,6 +202,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_log_at"), ["at"], unique=False)
 
     op.create_table(
+        "digital_inclusion_needs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("conversation_id", sa.String(length=64), nullable=True),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("need", sa.String(length=16), nullable=False),
+        sa.Column("offer", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("digital_inclusion_needs", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_digital_inclusion_needs_conversation_id"),
+            ["conversation_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_digital_inclusion_needs_created_at"), ["created_at"], unique=False
+        )
+
+    op.create_table(
         "handoff_tickets",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("conversation_id", sa.String(length=64), nullable=False),
@@ -333,6 +354,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_handoff_tickets_conversation_id"))
 
     op.drop_table("handoff_tickets")
+    with op.batch_alter_table("digital_inclusion_needs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_digital_inclusion_needs_created_at"))
+        batch_op.drop_index(batch_op.f("ix_digital_inclusion_needs_conversation_id"))
+
+    op.drop_table("digital_inclusion_needs")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_at"))
 
