@@ -22,6 +22,7 @@ from channels import twiml
 from channels.twilio_auth import twilio_signed
 from channels.twiml import caller_number
 from core.extensions import csrf
+from core.vocabulary import ConversationState
 from handoff.router import ConversationRouter, InvalidMessage
 
 log = logging.getLogger(__name__)
@@ -81,22 +82,23 @@ class SmsFlow:
         if word in START_WORDS:
             return twiml.sms_empty()
 
-        prefs = self.router.snapshot(conv, after_id=2**62)["prefs"]  # no transcript needed
+        thread = self.router.snapshot(conv, with_messages=False)
         if word in PERSON_WORDS:
             result = self.router.request_handoff(conv, "requested", note="Texted PERSON.")
             if not result.replies:
                 return twiml.sms_reply(ALREADY_WAITING)
         else:
-            message = option_payload(text, list(prefs.get("sms_options") or [])) or text
+            message = option_payload(text, list(thread.offered_payloads)) or text
             try:
                 result = self.router.handle(conv, message, method="text")
             except InvalidMessage:
                 if not text:
                     return twiml.sms_reply(ONLY_TEXT)
                 return twiml.sms_reply(TOO_LONG.format(limit=self.config["MAX_MESSAGE_CHARS"]))
-        footer = None if prefs.get("sms_intro_sent") or result.state != "bot" else INTRO_FOOTER
-        reply, options = twiml.sms_body(result.replies, footer=footer)
-        self.router.update_prefs(conv, sms_options=options, sms_intro_sent=True)
+        intro = not thread.sms_intro_sent and result.state == ConversationState.BOT
+        reply, _options = twiml.sms_body(result.replies, footer=INTRO_FOOTER if intro else None)
+        if not thread.sms_intro_sent:
+            self.router.remember(conv, sms_intro_sent=True)
         return twiml.sms_reply(reply)
 
 

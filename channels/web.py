@@ -30,7 +30,13 @@ from flask_limiter.util import get_remote_address
 
 from channels import web_render as render
 from core.extensions import csrf, limiter
-from handoff.router import ConversationNotFound, ConversationRouter, InvalidMessage
+from core.vocabulary import ConversationState
+from handoff.router import (
+    ConversationNotFound,
+    ConversationRouter,
+    ConversationSnapshot,
+    InvalidMessage,
+)
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -114,17 +120,17 @@ def _send(text: str, *, is_button: bool) -> Any:
         return router.handle(conv_id, text, method="button" if is_button else "text")
 
 
-def _read(conv_id: str, after: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _read(conv_id: str, after: int) -> tuple[ConversationSnapshot, list[dict[str, Any]]]:
     """Snapshot from `after` and its messages for the API (a button press shows its title,
     which needs the earlier message that offered the button)."""
     router = _router()
     tz = _settings().timezone
     snap = router.snapshot(conv_id, after_id=after)
-    pressed = any(m.sender == "resident" and m.text.startswith("/") for m in snap["messages"])
+    pressed = any(m.sender == "resident" and m.text.startswith("/") for m in snap.messages)
     if after and pressed:
-        shown = render.api_messages(router.snapshot(conv_id)["messages"], tz)
+        shown = render.api_messages(router.snapshot(conv_id).messages, tz)
         return snap, [m for m in shown if m["id"] > after]
-    return snap, render.api_messages(snap["messages"], tz)
+    return snap, render.api_messages(snap.messages, tz)
 
 
 def _api_error(error: render.PayloadError):
@@ -265,12 +271,12 @@ def api_read():
         return _api_error(exc)
     conv_id = _current_id()
     if conv_id is None:
-        body = render.api_body(None, "bot")
+        body = render.api_body(None, ConversationState.BOT)
         body["messages"] = []
         return jsonify(body)
     snap, messages = _read(conv_id, after)
-    body = render.api_body(conv_id, snap["state"], queue=snap["queue"],
-                           satisfaction=snap.get("satisfaction"))
+    body = render.api_body(conv_id, snap.state, queue=snap.queue,
+                           satisfaction=snap.satisfaction)
     body["messages"] = messages
     return jsonify(body)
 

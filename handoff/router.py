@@ -1,22 +1,36 @@
 """The one conversation router. Every channel hands each resident message to `handle()`.
 
-It owns the conversation state (bot, waiting, advisor, closed), decides where a message
-goes (the assistant, an advisor, or straight to people for an opted-out resident), calls
-Rasa over HTTP through the channel's named input channel, and acts on the signals that
-come back (handoff, opt-out). Channels keep no state of their own.
+It decides where a message goes (the assistant, an advisor, or straight to people for an
+opted-out resident), calls Rasa over HTTP through the channel's named input channel, and acts
+on the signals that come back (handoff, opt-out). State moves go through handoff/state.py,
+turn-taking (failed turns -> a person) through handoff/turns.py. Channels keep no state of
+their own: they get typed results and snapshots, and word handovers themselves
+(handoff/notices.py for text, channels/phone_prompts.py for the phone).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
+from core.vocabulary import ConversationState
+from handoff import state as machine
+from handoff import turns
 from handoff.availability import OpeningHours, QueueStatus, queue_status
+from handoff.notices import (  # noqa: F401 - TEXT_* and handoff_notice re-exported
+    TEXT_FAILURE,
+    TEXT_NOT_UNDERSTOOD,
+    TEXT_OPTED_OUT,
+    Handover,
+    HandoverCause,
+    handoff_notice,
+    text_notices,
+)
 from handoff.rasa_client import AssistantUnavailable, RasaClient
 from handoff.signals import REASON_PRIORITY, ChoiceSignal, Reply, parse_bot_messages
 from privacy import register as optout
@@ -36,15 +50,6 @@ log = logging.getLogger(__name__)
 LOW_CONFIDENCE = 0.45
 SMS_THREAD_WINDOW = timedelta(hours=24)
 
-TEXT_FAILURE = (
-    "Sorry, our automated assistant is not working right now. "
-    "I am passing you to a person instead."
-)
-TEXT_OPTED_OUT = (
-    "You told us you do not want to use the automated assistant, "
-    "so I am passing you straight to a person."
-)
-
 
 class InvalidMessage(ValueError):
     """Empty, oversized or otherwise unusable resident input."""
@@ -52,20 +57,40 @@ class InvalidMessage(ValueError):
 
 @dataclass
 class RouteResult:
+    """What happened to one resident message or action, as data.
+
+    `assistant` is what the assistant said (every channel says it, in its own way);
+    `handover` says whether and why the conversation went to people, with the queue status.
+    `notices` are the router's own words for text channels (the same words the transcript
+    keeps); the phone ignores them and words `handover` itself."""
+
     conversation_id: str
     channel: str
-    state: str
-    replies: list[Reply] = field(default_factory=list)
-    handoff_reason: str | None = None
+    state: ConversationState
+    assistant: list[Reply] = field(default_factory=list)
+    handover: Handover | None = None
+    notices: list[Reply] = field(default_factory=list)
     ticket_id: int | None = None
     queue: QueueStatus | None = None
     recorded_choices: list[ChoiceSignal] = field(default_factory=list)
-    assistant_failed: bool = False
     intent: str | None = None
     confidence: float | None = None
 
+    @property
+    def replies(self) -> list[Reply]:
+        """Everything a text channel shows for this turn, in order."""
+        return self.assistant + self.notices
 
-@dataclass
+    @property
+    def handoff_reason(self) -> str | None:
+        return self.handover.reason if self.handover else None
+
+    @property
+    def assistant_failed(self) -> bool:
+        return bool(self.handover and self.handover.cause == HandoverCause.ASSISTANT_FAILED)
+
+
+@dataclass(frozen=True)
 class MessageView:
     id: int
     sender: str
@@ -78,24 +103,24 @@ class MessageView:
                 "buttons": self.buttons, "sent_at": self.sent_at}
 
 
-def handoff_notice(status: QueueStatus, hours: OpeningHours) -> str:
-    """Pure: what we tell a resident once they are in the advisors' queue."""
-    if not status.open_now:
-        return (
-            f"Our advisors are not working right now. They are here {hours.describe()}. "
-            "You can ask us to call you back, and we will keep what you have told us."
-        )
-    if status.advisors_available == 0:
-        return (
-            "I have added you to the queue, but no advisor is free right now. "
-            "You can wait, or ask us to call you back."
-        )
-    minutes = status.expected_wait_minutes or 1
-    unit = "minute" if minutes == 1 else "minutes"
-    return (
-        f"I have passed you to a person. You are number {status.position} in the queue. "
-        f"The wait is about {minutes} {unit}. They will see what you have told me."
-    )
+@dataclass(frozen=True)
+class ConversationSnapshot:
+    """One read of a conversation for a channel. `messages` is empty unless asked for."""
+
+    conversation_id: str
+    channel: str
+    state: ConversationState
+    queue: QueueStatus | None
+    satisfaction: int | None
+    address: str | None
+    last_bot_text: str | None
+    failed_turns: int
+    offered_payloads: tuple[str, ...]
+    slow_speech: bool
+    last_prompt: str | None
+    sms_intro_sent: bool
+    callback_requested: bool
+    messages: tuple[MessageView, ...] = ()
 
 
 class ConversationRouter:
@@ -127,14 +152,12 @@ class ConversationRouter:
     ) -> str:
         """Open a new conversation and return its unguessable id."""
         with self.db.session() as s:
-            conv = Conversation(
+            conv = machine.new(Conversation(
                 channel=channel,
-                state="bot",
                 subject=self.subject_for(address=address, session_key=session_key),
                 address=optout.normalise_address(address) if address else None,
                 call_sid=call_sid,
-                prefs={},
-            )
+            ))
             s.add(conv)
             s.flush()
             return conv.id
@@ -152,7 +175,7 @@ class ConversationRouter:
                 .where(
                     Conversation.channel == "sms",
                     Conversation.address == number,
-                    Conversation.state != "closed",
+                    Conversation.state != ConversationState.CLOSED.value,
                     Conversation.updated_at >= utcnow() - SMS_THREAD_WINDOW,
                 )
                 .order_by(Conversation.updated_at.desc())
@@ -164,12 +187,10 @@ class ConversationRouter:
         """A web resident told us their phone number or email: link their choices to it."""
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
-            prefs = dict(conv.prefs or {})
-            prefs["identified_subject"] = self.subject_for(address=address)
-            conv.prefs = prefs
+            conv.identified_subject = self.subject_for(address=address)
             # Choices made before they identified themselves follow them to that identity.
             optout.carry_over(
-                s, from_subjects=[conv.subject], to_subject=prefs["identified_subject"],
+                s, from_subjects=[conv.subject], to_subject=conv.identified_subject,
                 channel=conv.channel, notice_version=self.settings.data_notice_version,
                 conversation_id=conv.id,
             )
@@ -188,26 +209,22 @@ class ConversationRouter:
 
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
-            if conv.state == "closed":
-                conv.state = "bot"
-                conv.closed_at = None
+            if machine.state_of(conv.state) == ConversationState.CLOSED:
+                machine.transition(conv, ConversationState.BOT)  # they wrote again
             resident_msg = Message(conversation_id=conv.id, sender="resident", text=clean)
             s.add(resident_msg)
             s.flush()
             resident_msg_id = resident_msg.id
-            channel, state = conv.channel, conv.state
+            channel = conv.channel
             subjects = self._subjects(conv)
             opted_out = optout.current_choices(s, subjects)
             if "data_use" in opted_out:  # a standing choice covers every later conversation
                 conv.data_use_opt_out = True
-            if state in ("waiting", "advisor"):
+            if machine.is_with_people(conv):
                 # A person has (or will have) this conversation: the assistant stays out of it.
-                ticket = self._open_ticket(s, conv.id)
-                return RouteResult(conv.id, channel, state, ticket_id=ticket.id if ticket else None,
-                                   queue=self._status(s, ticket))
+                return self._with_people(s, conv)
             if "automated_assistant" in opted_out:
-                result = self._handoff(s, conv, "opt_out", TEXT_OPTED_OUT, {})
-                return result
+                return self._handoff(s, conv, "opt_out", HandoverCause.OPTED_OUT, {})
             metadata = {"channel": channel, "subject": conv.subject,
                         "opted_out": sorted(opted_out)}
 
@@ -216,53 +233,58 @@ class ConversationRouter:
             turn = self.rasa.send(channel, conversation_id, clean, metadata)
         except AssistantUnavailable as exc:
             log.warning("assistant unavailable for a %s conversation: %s", channel, exc)
-            with self.db.session() as s:
-                conv = self._get(s, conversation_id)
-                result = self._handoff(s, conv, "system_failure", TEXT_FAILURE,
-                                       {"note": "The assistant failed while answering."})
-                result.assistant_failed = True
-                return result
+            return self._assistant_failed(conversation_id, "The assistant failed while answering.")
 
         parsed = parse_bot_messages(turn.messages)
         if not (parsed.replies or parsed.handoff or parsed.choices or parsed.wants_choices_report):
             # Rasa answers 200 with no messages when the action server behind it is down:
             # saying nothing is a failure too, so the resident goes to a person.
             log.warning("assistant said nothing for a %s conversation", channel)
-            with self.db.session() as s:
-                conv = self._get(s, conversation_id)
-                result = self._handoff(s, conv, "system_failure", TEXT_FAILURE,
-                                       {"note": "The assistant gave no answer."})
-                result.assistant_failed = True
-                return result
+            return self._assistant_failed(conversation_id, "The assistant gave no answer.")
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
             s.execute(update(Message).where(Message.id == resident_msg_id)
                       .values(intent=turn.intent, confidence=turn.confidence))
-            result = RouteResult(conv.id, conv.channel, conv.state, intent=turn.intent,
-                                 confidence=turn.confidence)
-            for reply in parsed.replies:
-                s.add(Message(conversation_id=conv.id, sender="bot", text=reply.text,
-                              buttons=reply.buttons or None))
-                result.replies.append(reply)
-            if parsed.replies:
-                conv.last_bot_text = " ".join(r.text for r in parsed.replies)
+            result = RouteResult(conv.id, conv.channel, machine.state_of(conv.state),
+                                 intent=turn.intent, confidence=turn.confidence)
+            replies = list(parsed.replies)
             for choice in parsed.choices:
                 self._record_choice(s, conv, choice, method, clean)
                 result.recorded_choices.append(choice)
             if parsed.wants_choices_report:
-                text = optout.describe_choices(optout.current_choices(s, self._subjects(conv)))
-                s.add(Message(conversation_id=conv.id, sender="bot", text=text))
-                result.replies.append(Reply(text))
+                replies.append(Reply(optout.describe_choices(
+                    optout.current_choices(s, self._subjects(conv)))))
+            self._say(s, conv, replies)
+            result.assistant = replies
             if parsed.handoff:
                 summary = dict(parsed.handoff.summary)
                 summary.setdefault("slots", turn.slots)
                 summary.setdefault("entities", turn.entities)
-                handoff = self._handoff(s, conv, parsed.handoff.reason, None, summary,
-                                        priority=parsed.handoff.priority)
-                result.state, result.ticket_id = handoff.state, handoff.ticket_id
-                result.queue, result.handoff_reason = handoff.queue, handoff.reason_text
-                result.replies.extend(handoff.replies)
+                handed = self._handoff(s, conv, parsed.handoff.reason, HandoverCause.ASSISTANT,
+                                       summary, priority=parsed.handoff.priority)
+                return self._merge(result, handed)
+            decision = turns.decide(conv.failed_turns or 0, turns.outcome_of(turn.intent))
+            conv.failed_turns = decision.failed_turns
+            if decision.offer_person:
+                handed = self._handoff(s, conv, "not_understood", HandoverCause.NOT_UNDERSTOOD,
+                                       {"note": turns.HANDOFF_NOTE})
+                return self._merge(result, handed)
             return result
+
+    def missed_turn(self, conversation_id: str, outcome: turns.TurnOutcome) -> RouteResult:
+        """A turn that never reached the assistant failed (phone silence, too much at once).
+
+        Counts towards turn-taking like a turn the assistant did not understand."""
+        with self.db.session() as s:
+            conv = self._get(s, conversation_id)
+            if machine.is_with_people(conv):
+                return self._with_people(s, conv)
+            decision = turns.decide(conv.failed_turns or 0, outcome)
+            conv.failed_turns = decision.failed_turns
+            if decision.offer_person:
+                return self._handoff(s, conv, "not_understood", HandoverCause.NOT_UNDERSTOOD,
+                                     {"note": turns.HANDOFF_NOTE})
+            return RouteResult(conv.id, conv.channel, machine.state_of(conv.state))
 
     # --- explicit actions from channels (keypad 0/9, buttons, STOP) --------------------------
 
@@ -270,12 +292,11 @@ class ConversationRouter:
                         note: str | None = None) -> RouteResult:
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
-            if conv.state in ("waiting", "advisor"):
-                ticket = self._open_ticket(s, conv.id)
-                return RouteResult(conv.id, conv.channel, conv.state,
-                                   ticket_id=ticket.id if ticket else None,
-                                   queue=self._status(s, ticket))
-            return self._handoff(s, conv, reason, None, {"note": note} if note else {})
+            if machine.is_with_people(conv):
+                return self._with_people(s, conv)
+            # The channel asked (keypad 0 or 9, a button, PERSON) and says so in its own words.
+            return self._handoff(s, conv, reason, HandoverCause.REQUESTED,
+                                 {"note": note} if note else {})
 
     def record_choice(self, conversation_id: str, scope: str, action: str, method: str,
                       utterance: str | None = None) -> None:
@@ -298,16 +319,19 @@ class ConversationRouter:
         """Channels that speak their own prompts (the phone greeting) store them here."""
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
-            s.add(Message(conversation_id=conv.id, sender="bot", text=text))
-            conv.last_bot_text = text
+            self._say(s, conv, [Reply(text)])
 
-    def update_prefs(self, conversation_id: str, **changes: Any) -> dict[str, Any]:
+    def remember(self, conversation_id: str, *, slow_speech: bool | None = None,
+                 last_prompt: str | None = None, sms_intro_sent: bool | None = None) -> None:
+        """A channel's own per-conversation settings (typed columns, not a bag)."""
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
-            prefs = dict(conv.prefs or {})
-            prefs.update(changes)
-            conv.prefs = prefs
-            return prefs
+            if slow_speech is not None:
+                conv.slow_speech = slow_speech
+            if last_prompt is not None:
+                conv.last_prompt = last_prompt
+            if sms_intro_sent is not None:
+                conv.sms_intro_sent = sms_intro_sent
 
     def request_callback(
         self, conversation_id: str, *, phone: str | None, preferred_time: str | None,
@@ -340,31 +364,45 @@ class ConversationRouter:
 
     # --- reads ---------------------------------------------------------------------------------
 
-    def snapshot(self, conversation_id: str, after_id: int = 0) -> dict[str, Any]:
-        """State, queue status and messages (optionally only those after `after_id`)."""
+    def snapshot(self, conversation_id: str, after_id: int = 0, *,
+                 with_messages: bool = True) -> ConversationSnapshot:
+        """State, queue status, channel settings and (unless `with_messages=False`) the
+        messages after `after_id`. The phone skips the transcript: it grows every turn."""
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
-            rows = s.scalars(
-                select(Message)
-                .where(Message.conversation_id == conv.id, Message.id > after_id)
-                .order_by(Message.id)
+            messages: tuple[MessageView, ...] = ()
+            if with_messages:
+                rows = s.scalars(
+                    select(Message)
+                    .where(Message.conversation_id == conv.id, Message.id > after_id)
+                    .order_by(Message.id)
+                )
+                messages = tuple(
+                    MessageView(m.id, m.sender, m.text, m.buttons or [],
+                                m.sent_at.isoformat() + "Z")
+                    for m in rows
+                )
+            current = machine.state_of(conv.state)
+            queue = None
+            if current == ConversationState.WAITING:
+                queue = self._status(s, self._open_ticket(s, conv.id))
+            return ConversationSnapshot(
+                conversation_id=conv.id,
+                channel=conv.channel,
+                state=current,
+                queue=queue,
+                satisfaction=conv.satisfaction,
+                address=conv.address,
+                last_bot_text=conv.last_bot_text,
+                failed_turns=conv.failed_turns or 0,
+                offered_payloads=tuple(conv.offered_payloads or ()),
+                slow_speech=bool(conv.slow_speech),
+                last_prompt=conv.last_prompt,
+                sms_intro_sent=bool(conv.sms_intro_sent),
+                callback_requested=bool(s.scalar(select(exists().where(
+                    CallbackRequest.conversation_id == conv.id)))),
+                messages=messages,
             )
-            messages = [
-                MessageView(m.id, m.sender, m.text, m.buttons or [], m.sent_at.isoformat() + "Z")
-                for m in rows
-            ]
-            ticket = self._open_ticket(s, conv.id)
-            return {
-                "conversation_id": conv.id,
-                "channel": conv.channel,
-                "state": conv.state,
-                "messages": messages,
-                "queue": self._status(s, ticket) if conv.state == "waiting" else None,
-                "satisfaction": conv.satisfaction,
-                "prefs": dict(conv.prefs or {}),
-                "last_bot_text": conv.last_bot_text,
-                "address": conv.address,
-            }
 
     def exists(self, conversation_id: str) -> bool:
         with self.db.session() as s:
@@ -380,7 +418,7 @@ class ConversationRouter:
 
     @staticmethod
     def _subjects(conv: Conversation) -> list[str | None]:
-        return [conv.subject, (conv.prefs or {}).get("identified_subject")]
+        return [conv.subject, conv.identified_subject]
 
     @staticmethod
     def _open_ticket(s: Session, conversation_id: str) -> HandoffTicket | None:
@@ -395,9 +433,37 @@ class ConversationRouter:
     def _status(self, s: Session, ticket: HandoffTicket | None) -> QueueStatus:
         return queue_status(s, ticket, self.hours, self.settings.advisor_handle_minutes)
 
+    def _with_people(self, s: Session, conv: Conversation) -> RouteResult:
+        """The conversation is already with people: nothing new happens, here is the queue."""
+        ticket = self._open_ticket(s, conv.id)
+        return RouteResult(conv.id, conv.channel, machine.state_of(conv.state),
+                           ticket_id=ticket.id if ticket else None, queue=self._status(s, ticket))
+
+    @staticmethod
+    def _say(s: Session, conv: Conversation, replies: list[Reply]) -> None:
+        """Store the assistant's turn; its buttons are the only payloads accepted next."""
+        for reply in replies:
+            s.add(Message(conversation_id=conv.id, sender="bot", text=reply.text,
+                          buttons=reply.buttons or None))
+        if replies:
+            conv.last_bot_text = " ".join(r.text for r in replies)
+            conv.offered_payloads = [b["payload"] for r in replies for b in r.buttons or []]
+
+    def _assistant_failed(self, conversation_id: str, note: str) -> RouteResult:
+        with self.db.session() as s:
+            conv = self._get(s, conversation_id)
+            return self._handoff(s, conv, "system_failure", HandoverCause.ASSISTANT_FAILED,
+                                 {"note": note})
+
+    @staticmethod
+    def _merge(result: RouteResult, handed: RouteResult) -> RouteResult:
+        """The assistant's turn followed by a handover."""
+        return replace(handed, assistant=result.assistant, intent=result.intent,
+                       confidence=result.confidence, recorded_choices=result.recorded_choices)
+
     def _record_choice(self, s: Session, conv: Conversation, choice: ChoiceSignal,
                        method: str, utterance: str | None) -> None:
-        subject = (conv.prefs or {}).get("identified_subject") or conv.subject
+        subject = conv.identified_subject or conv.subject
         if subject is None:
             # No session or number: the conversation is its own subject (and must stay one).
             subject = conv.subject = self.subject_for(session_key=conv.id)
@@ -430,8 +496,8 @@ class ConversationRouter:
         summary.update({k: v for k, v in extra.items() if v not in (None, {}, [])})
         return summary
 
-    def _handoff(self, s: Session, conv: Conversation, reason: str, preface: str | None,
-                 extra: dict[str, Any], priority: int | None = None) -> _HandoffResult:
+    def _handoff(self, s: Session, conv: Conversation, reason: str, cause: HandoverCause,
+                 extra: dict[str, Any], priority: int | None = None) -> RouteResult:
         ticket = self._open_ticket(s, conv.id)
         if ticket is None:
             ticket = HandoffTicket(
@@ -443,20 +509,14 @@ class ConversationRouter:
             )
             s.add(ticket)
             s.flush()
-        conv.state = "waiting"
+        machine.transition(conv, ConversationState.WAITING)
+        conv.failed_turns = 0  # the count starts again if they come back to the assistant
+        conv.offered_payloads = []  # the assistant's buttons no longer apply
         status = self._status(s, ticket)
-        replies = []
-        if preface:
-            replies.append(Reply(preface))
-        replies.append(Reply(handoff_notice(status, self.hours)))
-        for reply in replies:
+        handover = Handover(reason=reason, cause=cause, ticket_id=ticket.id, queue=status)
+        notices = [Reply(text) for text in text_notices(handover, self.hours)]
+        for reply in notices:
             s.add(Message(conversation_id=conv.id, sender="system", text=reply.text))
-        conv.last_bot_text = " ".join(r.text for r in replies)
-        return _HandoffResult(conv.id, conv.channel, "waiting", replies=replies,
-                              handoff_reason=reason, ticket_id=ticket.id, queue=status,
-                              reason_text=reason)
-
-
-@dataclass
-class _HandoffResult(RouteResult):
-    reason_text: str | None = None
+        conv.last_bot_text = " ".join(r.text for r in notices)
+        return RouteResult(conv.id, conv.channel, ConversationState.WAITING, handover=handover,
+                           notices=notices, ticket_id=ticket.id, queue=status)

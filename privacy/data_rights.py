@@ -218,7 +218,7 @@ def data_use_conversation_ids(s: Session) -> set[str]:
         for batch in _chunks(sorted(subjects)):
             ids |= set(s.scalars(select(Conversation.id).where(or_(
                 Conversation.subject.in_(batch),
-                Conversation.prefs["identified_subject"].as_string().in_(batch),
+                Conversation.identified_subject.in_(batch),
             ))))
     return ids
 
@@ -367,7 +367,7 @@ class SubjectRef:
 def subject_conversation_ids(s: Session, ref: SubjectRef) -> set[str]:
     conditions = [
         Conversation.subject == ref.pseudonym,
-        Conversation.prefs["identified_subject"].as_string() == ref.pseudonym,
+        Conversation.identified_subject == ref.pseudonym,
     ]
     if ref.address:
         conditions.append(Conversation.address == ref.address)
@@ -382,11 +382,11 @@ def _linked_subjects(s: Session, ref: SubjectRef, conv_ids: set[str]) -> set[str
     """The resident's pseudonyms: the one asked about, plus those of their conversations."""
     subjects = {ref.pseudonym}
     for batch in _chunks(sorted(conv_ids)):
-        for subject, prefs in s.execute(
-            select(Conversation.subject, Conversation.prefs).where(Conversation.id.in_(batch))
+        for subject, identified in s.execute(
+            select(Conversation.subject, Conversation.identified_subject)
+            .where(Conversation.id.in_(batch))
         ):
-            subjects.add(subject)
-            subjects.add((prefs or {}).get("identified_subject"))
+            subjects.update((subject, identified))
     subjects.discard(None)
     return subjects
 

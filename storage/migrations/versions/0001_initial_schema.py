@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 07:33:50.380434
+Create Date: 2026-12-03 07:39:06.007488
 """
 
 import sqlalchemy as sa
@@ -72,9 +72,14 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=8), nullable=False),
         sa.Column("state", sa.String(length=8), nullable=False),
         sa.Column("subject", sa.String(length=64), nullable=True),
+        sa.Column("identified_subject", sa.String(length=64), nullable=True),
         sa.Column("address", sa.String(length=64), nullable=True),
         sa.Column("call_sid", sa.String(length=64), nullable=True),
-        sa.Column("prefs", sa.JSON(), nullable=False),
+        sa.Column("failed_turns", sa.Integer(), nullable=False),
+        sa.Column("offered_payloads", sa.JSON(), nullable=False),
+        sa.Column("slow_speech", sa.Boolean(), nullable=False),
+        sa.Column("last_prompt", sa.Text(), nullable=True),
+        sa.Column("sms_intro_sent", sa.Boolean(), nullable=False),
         sa.Column("last_bot_text", sa.Text(), nullable=True),
         sa.Column("data_use_opt_out", sa.Boolean(), nullable=False),
         sa.Column("satisfaction", sa.Integer(), nullable=True),
@@ -82,12 +87,18 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("closed_at", sa.DateTime(), nullable=True),
+        sa.CheckConstraint(
+            "state IN ('bot', 'waiting', 'advisor', 'closed')", name="ck_conversations_state"
+        ),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_conversations_call_sid"), ["call_sid"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_conversations_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_conversations_identified_subject"), ["identified_subject"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_conversations_subject"), ["subject"], unique=False)
 
@@ -311,6 +322,7 @@ def downgrade() -> None:
     op.drop_table("libraries")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_conversations_subject"))
+        batch_op.drop_index(batch_op.f("ix_conversations_identified_subject"))
         batch_op.drop_index(batch_op.f("ix_conversations_created_at"))
         batch_op.drop_index(batch_op.f("ix_conversations_call_sid"))
 
