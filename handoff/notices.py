@@ -73,3 +73,19 @@ def text_notices(handover: Handover, hours: OpeningHours) -> list[str]:
     """The sentences a text channel shows for a handover, in order."""
     preface = PREFACES.get(handover.cause)
     return ([preface] if preface else []) + [handoff_notice(handover.queue, hours)]
+
+
+CHOICE_NOTED = {
+    "data_use": "We have noted that you do not want us to keep or use your conversations.",
+    "automated_assistant": (
+        "We have noted that you do not want to use the automated assistant. "
+        "You will talk to a person."
+    ),
+    "call_recording": "We have noted that you do not want your calls recorded.",
+    "sms": "We have noted that you do not want text messages from us.",
+}
+
+
+def choice_noted(scope: str) -> str:
+    """What a resident is told when an opt-out they typed to a person is recorded."""
+    return CHOICE_NOTED.get(scope, "We have noted your choice.")

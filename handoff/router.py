@@ -19,8 +19,8 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from core.vocabulary import ConversationState
+from handoff import choice_rules, turns
 from handoff import state as machine
-from handoff import turns
 from handoff.availability import OpeningHours, QueueStatus, queue_status
 from handoff.notices import (  # noqa: F401 - TEXT_* and handoff_notice re-exported
     TEXT_FAILURE,
@@ -28,11 +28,19 @@ from handoff.notices import (  # noqa: F401 - TEXT_* and handoff_notice re-expor
     TEXT_OPTED_OUT,
     Handover,
     HandoverCause,
+    choice_noted,
     handoff_notice,
     text_notices,
 )
 from handoff.rasa_client import AssistantUnavailable, RasaClient
-from handoff.signals import REASON_PRIORITY, ChoiceSignal, Reply, parse_bot_messages
+from handoff.signals import (
+    REASON_PRIORITY,
+    ChoiceSignal,
+    Reply,
+    as_plain_text,
+    is_payload,
+    parse_bot_messages,
+)
 from privacy import register as optout
 from privacy.redaction import redact, redact_data
 from storage.db import Database
@@ -198,6 +206,9 @@ class ConversationRouter:
     # --- the main path ----------------------------------------------------------------------
 
     def handle(self, conversation_id: str, text: str, *, method: str = "text") -> RouteResult:
+        """One resident message. `method` is the route it came by ("text", "speech", or
+        "button" for a form's button field); it is what the opt-out register records, except
+        that only a payload the assistant offered in its last turn counts as a button."""
         text = (text or "").strip()
         if not text:
             raise InvalidMessage("Enter a message")
@@ -209,6 +220,12 @@ class ConversationRouter:
 
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
+            pressed = is_payload(text) and text in (conv.offered_payloads or ())
+            method = "button" if pressed else ("text" if method == "button" else method)
+            # Anything else that looks like "/intent{...}" is words, never Rasa's intent syntax.
+            to_assistant = clean if pressed or not is_payload(clean) else as_plain_text(clean)
+            if not to_assistant:
+                raise InvalidMessage("Enter a message")
             if machine.state_of(conv.state) == ConversationState.CLOSED:
                 machine.transition(conv, ConversationState.BOT)  # they wrote again
             resident_msg = Message(conversation_id=conv.id, sender="resident", text=clean)
@@ -216,13 +233,20 @@ class ConversationRouter:
             s.flush()
             resident_msg_id = resident_msg.id
             channel = conv.channel
-            subjects = self._subjects(conv)
-            opted_out = optout.current_choices(s, subjects)
+            opted_out = optout.current_choices(s, self._subjects(conv))
             if "data_use" in opted_out:  # a standing choice covers every later conversation
                 conv.data_use_opt_out = True
+            # Opt-outs in words are recorded here, whatever the state and whether or not the
+            # assistant is up; the assistant's own signal for the same choice is not repeated.
+            said_choices = [] if pressed else choice_rules.detect(to_assistant)
+            for choice in said_choices:
+                self._record_choice(s, conv, choice, method, clean)
             if machine.is_with_people(conv):
                 # A person has (or will have) this conversation: the assistant stays out of it.
-                return self._with_people(s, conv)
+                result = self._with_people(s, conv)
+                result.recorded_choices = said_choices
+                result.notices = self._note_choices(s, conv, said_choices)
+                return result
             if "automated_assistant" in opted_out:
                 return self._handoff(s, conv, "opt_out", HandoverCause.OPTED_OUT, {})
             metadata = {"channel": channel, "subject": conv.subject,
@@ -230,17 +254,19 @@ class ConversationRouter:
 
         # Outside any transaction: never hold a database lock while Rasa thinks.
         try:
-            turn = self.rasa.send(channel, conversation_id, clean, metadata)
+            turn = self.rasa.send(channel, conversation_id, to_assistant, metadata)
         except AssistantUnavailable as exc:
             log.warning("assistant unavailable for a %s conversation: %s", channel, exc)
-            return self._assistant_failed(conversation_id, "The assistant failed while answering.")
+            return self._assistant_failed(conversation_id, "The assistant failed while answering.",
+                                          said_choices)
 
         parsed = parse_bot_messages(turn.messages)
         if not (parsed.replies or parsed.handoff or parsed.choices or parsed.wants_choices_report):
             # Rasa answers 200 with no messages when the action server behind it is down:
             # saying nothing is a failure too, so the resident goes to a person.
             log.warning("assistant said nothing for a %s conversation", channel)
-            return self._assistant_failed(conversation_id, "The assistant gave no answer.")
+            return self._assistant_failed(conversation_id, "The assistant gave no answer.",
+                                          said_choices)
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
             s.execute(update(Message).where(Message.id == resident_msg_id)
@@ -248,9 +274,12 @@ class ConversationRouter:
             result = RouteResult(conv.id, conv.channel, machine.state_of(conv.state),
                                  intent=turn.intent, confidence=turn.confidence)
             replies = list(parsed.replies)
+            result.recorded_choices.extend(said_choices)
+            already = {(c.scope, c.action) for c in said_choices}
             for choice in parsed.choices:
-                self._record_choice(s, conv, choice, method, clean)
-                result.recorded_choices.append(choice)
+                if (choice.scope, choice.action) not in already:
+                    self._record_choice(s, conv, choice, method, clean)
+                    result.recorded_choices.append(choice)
             if parsed.wants_choices_report:
                 replies.append(Reply(optout.describe_choices(
                     optout.current_choices(s, self._subjects(conv)))))
@@ -449,11 +478,23 @@ class ConversationRouter:
             conv.last_bot_text = " ".join(r.text for r in replies)
             conv.offered_payloads = [b["payload"] for r in replies for b in r.buttons or []]
 
-    def _assistant_failed(self, conversation_id: str, note: str) -> RouteResult:
+    def _assistant_failed(self, conversation_id: str, note: str,
+                          recorded: list[ChoiceSignal]) -> RouteResult:
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
-            return self._handoff(s, conv, "system_failure", HandoverCause.ASSISTANT_FAILED,
-                                 {"note": note})
+            result = self._handoff(s, conv, "system_failure", HandoverCause.ASSISTANT_FAILED,
+                                   {"note": note})
+            result.recorded_choices = list(recorded)
+            return result
+
+    @staticmethod
+    def _note_choices(s: Session, conv: Conversation,
+                      choices: list[ChoiceSignal]) -> list[Reply]:
+        """Tell the resident (and the advisor, in the transcript) that a choice was noted."""
+        notes = [Reply(choice_noted(c.scope)) for c in choices]
+        for note in notes:
+            s.add(Message(conversation_id=conv.id, sender="system", text=note.text))
+        return notes
 
     @staticmethod
     def _merge(result: RouteResult, handed: RouteResult) -> RouteResult:
