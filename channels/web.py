@@ -37,6 +37,7 @@ from handoff.router import (
     ConversationSnapshot,
     InvalidMessage,
 )
+from handoff.verification import VerificationError
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -61,6 +62,9 @@ def _poll_key() -> str:
 
 # Polling is once a second while waiting for an advisor: allow that, stop floods.
 poll_limit = limiter.limit("300 per minute", key_func=_poll_key)
+# One-time codes: the database also limits codes per number and attempts per code.
+code_send_limit = limiter.limit("5 per hour", key_func=_poll_key)
+code_check_limit = limiter.limit("20 per hour", key_func=_poll_key)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -141,6 +145,7 @@ def _render_chat(status: int = 200, *, errors: dict[str, str] | None = None,
                  values: dict[str, str] | None = None):
     conv_id = _current_id()
     snapshot = _router().snapshot(conv_id) if conv_id else None
+    verification = _router().number_verification(conv_id) if conv_id else None
     settings = _settings()
     view = render.chat_view(
         snapshot,
@@ -154,6 +159,7 @@ def _render_chat(status: int = 200, *, errors: dict[str, str] | None = None,
         just_sent=bool(session.pop(SESSION_JUST_SENT, False)),
         callback_requested=bool(conv_id) and session.get(SESSION_CALLBACK) == conv_id,
         notice=session.pop(SESSION_NOTICE, None),
+        verification=verification,
     )
     return render_template("web/chat.html", chat=view), status
 
@@ -199,12 +205,48 @@ def callback():
                                               request.form.get("preferred_time"))
     if errors:
         return _render_chat(400, errors=errors, values=values)
-    router = _router()
-    router.request_callback(conv_id, phone=values["phone"],
-                            preferred_time=render.callback_time_label(values["preferred_time"]))
-    # They told us their number: choices they make by phone or SMS now apply here too.
-    router.identify(conv_id, values["phone"])
+    _router().request_callback(
+        conv_id, phone=values["phone"],
+        preferred_time=render.callback_time_label(values["preferred_time"]))
+    # Only where to call back: anyone can type any number, so it is not their identity (their
+    # choices by phone or SMS apply here only once they prove it with a code: verify_number).
     session[SESSION_CALLBACK] = conv_id
+    return redirect(url_for("web.chat", _anchor="conversation-status"), code=303)
+
+
+def _send_sms(to: str, body: str) -> None:
+    current_app.extensions["twilio"].messages.create(
+        to=to, from_=current_app.config["TWILIO_PHONE_NUMBER"], body=body)
+
+
+@bp.post("/verify-number")
+@chat_limit
+@code_send_limit
+def send_code():
+    conv_id = _current_id()
+    if conv_id is None:
+        return redirect(url_for("web.chat"), code=303)
+    try:
+        _router().send_verification_code(conv_id, _send_sms)
+    except VerificationError as exc:
+        return _render_chat(400, errors={"code": str(exc)})
+    session[SESSION_NOTICE] = "We have sent a code by text message. It works for 10 minutes."
+    return redirect(url_for("web.chat", _anchor="verify-number"), code=303)
+
+
+@bp.post("/verify-number/check")
+@chat_limit
+@code_check_limit
+def check_code():
+    conv_id = _current_id()
+    if conv_id is None:
+        return redirect(url_for("web.chat"), code=303)
+    try:
+        _router().verify_number(conv_id, request.form.get("code") or "")
+    except VerificationError as exc:
+        return _render_chat(400, errors={"code": str(exc)})
+    session[SESSION_NOTICE] = ("Thank you. Choices you made by phone or text now apply to "
+                               "this chat too.")
     return redirect(url_for("web.chat", _anchor="conversation-status"), code=303)
 
 

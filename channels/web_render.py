@@ -295,7 +295,8 @@ def chat_view(snapshot: ConversationSnapshot | None, *, tz: str, now: datetime,
               session_seconds: int, opening_hours: str, max_chars: int,
               errors: dict[str, str] | None = None,
               values: dict[str, str] | None = None, just_sent: bool = False,
-              callback_requested: bool = False, notice: str | None = None) -> dict[str, Any]:
+              callback_requested: bool = False, notice: str | None = None,
+              verification: Any = None) -> dict[str, Any]:
     """The whole chat page as plain data: messages, state panels, form values and errors."""
     errors = dict(errors or {})
     values = dict(values or {})
@@ -337,6 +338,17 @@ def chat_view(snapshot: ConversationSnapshot | None, *, tz: str, now: datetime,
         "callback_times": CALLBACK_TIMES,
         "ratings": RATING_LABELS,
         "polling": state in ACTIVE_STATES,
+        "verify": verify_view(verification, callback_requested),
+    }
+
+
+def verify_view(verification: Any, callback_requested: bool) -> dict[str, Any]:
+    """The "prove this number is yours" panel: offered once they asked for a callback."""
+    return {
+        "offer": callback_requested and not (verification and verification.verified),
+        "code_sent": bool(verification and verification.code_sent),
+        "verified": bool(verification and verification.verified),
+        "number_ending": verification.number_ending if verification else None,
     }
 
 

@@ -11,6 +11,7 @@ their own: they get typed results and snapshots, and word handovers themselves
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from core.vocabulary import ConversationState
-from handoff import choice_rules, turns
+from handoff import choice_rules, turns, verification
 from handoff import state as machine
 from handoff.availability import OpeningHours, QueueStatus, queue_status
 from handoff.notices import (  # noqa: F401 - TEXT_* and handoff_notice re-exported
@@ -192,16 +193,44 @@ class ConversationRouter:
         return conv_id or self.start("sms", address=number)
 
     def identify(self, conversation_id: str, address: str) -> None:
-        """A web resident told us their phone number or email: link their choices to it."""
+        """Link a conversation to a phone number or email the resident has PROVED is theirs
+        (web chat: `verify_number`): that identity's recorded choices then apply here too.
+        Never call it with a number or email that was only typed in."""
+        with self.db.session() as s:
+            self._identify(s, self._get(s, conversation_id), address)
+
+    def send_verification_code(self, conversation_id: str,
+                               send_sms: Callable[[str, str], None]) -> None:
+        """Text a one-time code to the number this web resident asked us to call back on.
+        Raises VerificationError (plain English) if there is none, too many were sent lately,
+        or the text failed."""
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
-            conv.identified_subject = self.subject_for(address=address)
-            # Choices made before they identified themselves follow them to that identity.
-            optout.carry_over(
-                s, from_subjects=[conv.subject], to_subject=conv.identified_subject,
-                channel=conv.channel, notice_version=self.settings.data_notice_version,
-                conversation_id=conv.id,
-            )
+            number = s.scalar(select(CallbackRequest.phone)
+                              .where(CallbackRequest.conversation_id == conv.id,
+                                     CallbackRequest.phone.is_not(None))
+                              .order_by(CallbackRequest.id.desc()).limit(1))
+            if not number:
+                raise verification.VerificationError(verification.NO_NUMBER)
+            verification.send_code(s, conversation_id=conv.id, address=number,
+                                   key=self.settings.optout_hmac_key,
+                                   council=self.settings.council_name, send_sms=send_sms)
+
+    def verify_number(self, conversation_id: str, code: str) -> None:
+        """The resident typed back the code: the number becomes this conversation's identity.
+        Raises VerificationError if the code is wrong, used up or out of date."""
+        with self.db.session() as s:
+            conv = self._get(s, conversation_id)
+            number, problem = verification.check_code(s, conversation_id=conv.id, code=code,
+                                                      key=self.settings.optout_hmac_key)
+            if number:
+                self._identify(s, conv, number)
+        if problem:  # raised after the commit, so the wrong attempt still counts
+            raise verification.VerificationError(problem)
+
+    def number_verification(self, conversation_id: str) -> verification.VerificationStatus:
+        with self.db.session() as s:
+            return verification.status(s, self._get(s, conversation_id).id)
 
     # --- the main path ----------------------------------------------------------------------
 
@@ -444,6 +473,15 @@ class ConversationRouter:
         if conv is None:
             raise ConversationNotFound(conversation_id)
         return conv
+
+    def _identify(self, s: Session, conv: Conversation, address: str) -> None:
+        conv.identified_subject = self.subject_for(address=address)
+        # Choices made before they identified themselves follow them to that identity.
+        optout.carry_over(
+            s, from_subjects=[conv.subject], to_subject=conv.identified_subject,
+            channel=conv.channel, notice_version=self.settings.data_notice_version,
+            conversation_id=conv.id,
+        )
 
     @staticmethod
     def _subjects(conv: Conversation) -> list[str | None]:

@@ -39,6 +39,7 @@ from storage.models import (
     HandoffTicket,
     Message,
     OptOutEvent,
+    PhoneVerification,
     utcnow,
 )
 
@@ -246,6 +247,8 @@ def _delete_conversations(s: Session, ids: Iterable[str]) -> tuple[int, int]:
     conversations = messages = 0
     for batch in _chunks(ids):
         s.execute(delete(CallbackRequest).where(CallbackRequest.conversation_id.in_(batch))
+                  .execution_options(synchronize_session=False))
+        s.execute(delete(PhoneVerification).where(PhoneVerification.conversation_id.in_(batch))
                   .execution_options(synchronize_session=False))
         messages += s.execute(delete(Message).where(Message.conversation_id.in_(batch))
                               .execution_options(synchronize_session=False)).rowcount
@@ -483,6 +486,8 @@ def erase(db: Database, ref: SubjectRef, tracker: TrackerStore | str | None = No
                 delete(CallbackRequest).where(CallbackRequest.phone == ref.address)
                 .execution_options(synchronize_session=False)
             ).rowcount
+            s.execute(delete(PhoneVerification).where(PhoneVerification.address == ref.address)
+                      .execution_options(synchronize_session=False))
         for batch in _chunks(sorted(conv_ids)):
             result.callbacks_deleted += s.execute(
                 delete(CallbackRequest).where(CallbackRequest.conversation_id.in_(batch))

@@ -111,6 +111,24 @@ class Conversation(Base):
     )
 
 
+class PhoneVerification(Base):
+    """A one-time code texted to a number a web resident gave us. Until they type it back, the
+    number is not their identity: choices in that chat stay with the conversation alone."""
+
+    __tablename__ = "phone_verifications"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        String(64), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    address = Column(String(32), nullable=False, index=True)  # normalised; erased with the chat
+    code_hash = Column(String(64), nullable=False)  # keyed HMAC of the code, never the code
+    attempts = Column(Integer, nullable=False, default=0)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    expires_at = Column(DateTime, nullable=False)
+    verified_at = Column(DateTime)
+
+
 class Message(Base):
     __tablename__ = "messages"
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 07:39:06.007488
+Create Date: 2026-12-03 07:58:37.917003
 """
 
 import sqlalchemy as sa
@@ -234,6 +234,30 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "phone_verifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("conversation_id", sa.String(length=64), nullable=False),
+        sa.Column("address", sa.String(length=32), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.Column("verified_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("phone_verifications", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_phone_verifications_address"), ["address"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_phone_verifications_conversation_id"), ["conversation_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_phone_verifications_created_at"), ["created_at"], unique=False
+        )
+
+    op.create_table(
         "unanswered_questions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("conversation_id", sa.String(length=64), nullable=True),
@@ -295,6 +319,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_unanswered_questions_conversation_id"))
 
     op.drop_table("unanswered_questions")
+    with op.batch_alter_table("phone_verifications", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_phone_verifications_created_at"))
+        batch_op.drop_index(batch_op.f("ix_phone_verifications_conversation_id"))
+        batch_op.drop_index(batch_op.f("ix_phone_verifications_address"))
+
+    op.drop_table("phone_verifications")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_conversation_id"))
 
