@@ -250,6 +250,28 @@ def check_code():
     return redirect(url_for("web.chat", _anchor="conversation-status"), code=303)
 
 
+@bp.post("/end-chat")
+@chat_limit
+def end_chat():
+    """Shared computers: forget this browser's chat, so the next person cannot see or continue
+    it. The conversation stays for the advisors (and any callback still happens)."""
+    conv_id = _current_id()
+    if conv_id is not None:
+        _router().end_chat(conv_id)
+    session.clear()
+    session[SESSION_NOTICE] = ("Your chat has ended and is no longer shown on this computer. "
+                               "You can start a new chat below, or call us.")
+    return redirect(url_for("web.chat"), code=303)
+
+
+@bp.after_request
+def _never_cached(response: Response) -> Response:
+    # Every page here can show a conversation: no browser or proxy may keep a copy, so the next
+    # person at a shared computer cannot bring it back with the back button or the cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/rating")
 @chat_limit
 def rate():

@@ -86,7 +86,7 @@ def parse_after(raw: Any) -> int:
         raise PayloadError(400, "after must be a whole number")
     try:
         value = int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's 1e999 is infinity
         raise PayloadError(400, "after must be a whole number") from None
     if value < 0:
         raise PayloadError(400, "after must be 0 or more")
@@ -146,7 +146,7 @@ def callback_time_label(key: str) -> str:
 def validate_rating(raw: Any) -> tuple[int | None, str | None]:
     try:
         value = int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None, "Select how satisfied you are with the help you got"
     if not 1 <= value <= 5:
         return None, "Select how satisfied you are with the help you got"

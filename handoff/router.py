@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 
 LOW_CONFIDENCE = 0.45
 SMS_THREAD_WINDOW = timedelta(hours=24)
+ENDED_BY_RESIDENT = "The resident ended the chat on their device."
 
 
 class InvalidMessage(ValueError):
@@ -372,6 +373,12 @@ class ConversationRouter:
         with self.db.session() as s:
             self._get(s, conversation_id)
             s.add(Message(conversation_id=conversation_id, sender="system", text=text))
+
+    def end_chat(self, conversation_id: str) -> None:
+        """The web resident pressed "End chat": their browser forgets the conversation."""
+        with self.db.session() as s:
+            conv = self._get(s, conversation_id)
+            s.add(Message(conversation_id=conv.id, sender="system", text=ENDED_BY_RESIDENT))
 
     def note_bot_text(self, conversation_id: str, text: str) -> None:
         """Channels that speak their own prompts (the phone greeting) store them here."""

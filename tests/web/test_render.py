@@ -148,3 +148,14 @@ def test_council_context_from_config():
     assert ctx["council"]["phone_href"] == "tel:03001234567"
     assert ctx["council"]["opening_hours"] == "Monday to Friday, 9am to 5pm"
     assert ctx["COUNCIL_BRAND_COLOUR"] == "#112233" and ctx["session_minutes"] == 10
+
+
+@pytest.mark.parametrize("raw", [float("inf"), float("-inf"), float("nan"), 1e999])
+def test_after_that_is_not_a_number_is_refused(raw):
+    with pytest.raises(render.PayloadError, match="whole number"):
+        render.parse_after(raw)
+
+
+def test_a_rating_that_is_not_a_number_is_refused():
+    assert render.validate_rating(float("inf")) == (
+        None, "Select how satisfied you are with the help you got")
