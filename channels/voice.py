@@ -276,10 +276,7 @@ class VoiceFlow:
         conv = self.router.find_by_call(call_sid)
         if conv is None:
             return
-        state = self.load(conv).state
-        text = ("Call ended while the caller was waiting for an advisor."
-                if state == ConversationState.WAITING else "Call ended.")
-        self.router.system_message(conv, text)
+        self.router.call_ended(conv)  # in the queue or mid-flow: the caller has left
 
     def fallback_number(self) -> str:
         return normalise_address(self.config["COUNCIL_PHONE"])

@@ -129,7 +129,7 @@ def _read(conv_id: str, after: int) -> tuple[ConversationSnapshot, list[dict[str
     which needs the earlier message that offered the button)."""
     router = _router()
     tz = _settings().timezone
-    snap = router.snapshot(conv_id, after_id=after)
+    snap = router.snapshot(conv_id, after_id=after, seen="poll")
     pressed = any(m.sender == "resident" and m.text.startswith("/") for m in snap.messages)
     if after and pressed:
         shown = render.api_messages(router.snapshot(conv_id).messages, tz)
@@ -144,7 +144,7 @@ def _api_error(error: render.PayloadError):
 def _render_chat(status: int = 200, *, errors: dict[str, str] | None = None,
                  values: dict[str, str] | None = None):
     conv_id = _current_id()
-    snapshot = _router().snapshot(conv_id) if conv_id else None
+    snapshot = _router().snapshot(conv_id, seen="page") if conv_id else None
     verification = _router().number_verification(conv_id) if conv_id else None
     settings = _settings()
     view = render.chat_view(

@@ -22,6 +22,12 @@ TALK_TO_A_PERSON = {"title": "Talk to a person", "payload": HANDOFF_PAYLOAD}
 BOT, WAITING, ADVISOR, CLOSED = (ConversationState.BOT, ConversationState.WAITING,
                                  ConversationState.ADVISOR, ConversationState.CLOSED)
 
+
+def resident_state(state: str) -> ConversationState:
+    """What the resident's page shows: an abandoned chat they come back to just carries on."""
+    state = ConversationState(state)
+    return BOT if state == ConversationState.ABANDONED else state
+
 SENDER_LABELS = {
     "resident": "You said",
     "bot": "Assistant",
@@ -227,6 +233,7 @@ def actions_for(state: str) -> list[dict[str, str]]:
 def api_body(conversation_id: str | None, state: str, *, replies: list[Any] = (),
              queue: Any = None, satisfaction: int | None = None) -> dict[str, Any]:
     """The JSON API's one response shape (POST and GET /api/chat; the views add `messages`)."""
+    state = resident_state(state)
     body: dict[str, Any] = {
         "conversation_id": conversation_id,
         "state": state,
@@ -301,7 +308,7 @@ def chat_view(snapshot: ConversationSnapshot | None, *, tz: str, now: datetime,
     errors = dict(errors or {})
     values = dict(values or {})
     rows = [as_dict(m) for m in snapshot.messages] if snapshot else []
-    state = snapshot.state if snapshot else BOT
+    state = resident_state(snapshot.state) if snapshot else BOT
     with_buttons = quick_reply_ids(rows, state)
     messages = []
     for m, shown in zip(rows, display_text(rows), strict=True):

@@ -84,6 +84,12 @@ class Settings:
     advisor_handle_minutes: int
     redact_kinds: tuple[str, ...]
     testing: bool = False
+    # Abandoned conversations (handoff/abandonment.py): a web chat waiting for a person whose
+    # page stopped polling this long ago, any web chat idle for the session's length, and an
+    # SMS the assistant asked something in that got no reply in this many hours.
+    abandon_web_poll_seconds: int = 120
+    abandon_web_idle_minutes: int = 30
+    abandon_sms_hours: int = 24
     extra: dict = field(default_factory=dict)
 
     def to_flask(self) -> dict:
@@ -156,6 +162,9 @@ def load_settings() -> Settings:
         ratelimit_login=_env("RATELIMIT_LOGIN", "5 per minute"),
         advisor_handle_minutes=_int("ADVISOR_HANDLE_MINUTES", 6),
         redact_kinds=kinds,
+        abandon_web_poll_seconds=_int("ABANDON_WEB_POLL_SECONDS", 120),
+        abandon_web_idle_minutes=_int("SESSION_MINUTES", 30),
+        abandon_sms_hours=_int("ABANDON_SMS_HOURS", 24),
         testing=_bool("TESTING", False),
         extra=_optional_extras(),
     )

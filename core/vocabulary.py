@@ -18,6 +18,7 @@ class ConversationState(StrEnum):
     WAITING = "waiting"    # in the advisors' queue
     ADVISOR = "advisor"    # an advisor has it
     CLOSED = "closed"      # an advisor finished it (the resident may write again)
+    ABANDONED = "abandoned"  # the resident left: stopped polling, hung up, never replied
 
 
 CONVERSATION_STATES = tuple(state.value for state in ConversationState)
@@ -66,6 +67,7 @@ STATE_LABELS = {
     ConversationState.WAITING: "Waiting for an advisor",
     ConversationState.ADVISOR: "With an advisor",
     ConversationState.CLOSED: "Closed",
+    ConversationState.ABANDONED: "Left before we could help",
 }
 
 

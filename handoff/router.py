@@ -11,16 +11,17 @@ their own: they get typed results and snapshots, and word handovers themselves
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from core.vocabulary import ConversationState
-from handoff import choice_rules, turns, verification
+from handoff import abandonment, choice_rules, turns, verification
 from handoff import state as machine
 from handoff.availability import OpeningHours, QueueStatus, queue_status
 from handoff.notices import (  # noqa: F401 - TEXT_* and handoff_notice re-exported
@@ -59,6 +60,9 @@ log = logging.getLogger(__name__)
 LOW_CONFIDENCE = 0.45
 SMS_THREAD_WINDOW = timedelta(hours=24)
 ENDED_BY_RESIDENT = "The resident ended the chat on their device."
+CALL_ENDED = "Call ended."
+CALL_ENDED_WAITING = "Call ended while the caller was waiting for an advisor."
+SEEN_EVERY = timedelta(seconds=15)
 
 
 class InvalidMessage(ValueError):
@@ -139,6 +143,7 @@ class ConversationRouter:
         self.rasa = rasa
         self.settings = settings
         self.hours = OpeningHours.parse(settings.opening_hours, settings.timezone)
+        self._next_sweep = 0.0  # monotonic time of the next abandoned-conversation sweep
 
     # --- identities -----------------------------------------------------------------------
 
@@ -256,8 +261,10 @@ class ConversationRouter:
             to_assistant = clean if pressed or not is_payload(clean) else as_plain_text(clean)
             if not to_assistant:
                 raise InvalidMessage("Enter a message")
-            if machine.state_of(conv.state) == ConversationState.CLOSED:
+            if machine.state_of(conv.state) in (ConversationState.CLOSED,
+                                                ConversationState.ABANDONED):
                 machine.transition(conv, ConversationState.BOT)  # they wrote again
+            conv.last_seen_at = utcnow()  # they are here (abandonment.py)
             resident_msg = Message(conversation_id=conv.id, sender="resident", text=clean)
             s.add(resident_msg)
             s.flush()
@@ -375,10 +382,43 @@ class ConversationRouter:
             s.add(Message(conversation_id=conversation_id, sender="system", text=text))
 
     def end_chat(self, conversation_id: str) -> None:
-        """The web resident pressed "End chat": their browser forgets the conversation."""
+        """The web resident pressed "End chat": their browser forgets the conversation, so it
+        is abandoned unless an advisor is talking with them (the advisor closes it)."""
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
-            s.add(Message(conversation_id=conv.id, sender="system", text=ENDED_BY_RESIDENT))
+            if not self._abandon(s, conv, ENDED_BY_RESIDENT):
+                s.add(Message(conversation_id=conv.id, sender="system", text=ENDED_BY_RESIDENT))
+
+    def call_ended(self, conversation_id: str) -> None:
+        """Twilio says the call is over: in the queue or mid-flow, the caller has left."""
+        with self.db.session() as s:
+            conv = self._get(s, conversation_id)
+            waiting = machine.state_of(conv.state) == ConversationState.WAITING
+            text = CALL_ENDED_WAITING if waiting else CALL_ENDED
+            if not self._abandon(s, conv, text):
+                s.add(Message(conversation_id=conv.id, sender="system", text=text))
+
+    def sweep_abandoned(self, now: datetime | None = None) -> int:
+        """Mark the conversations whose resident has left (handoff/abandonment.py) as
+        abandoned and take them out of the queue. Returns how many."""
+        now = now or utcnow()
+        count = 0
+        with self.db.session() as s:
+            for left in abandonment.find(s, self.settings, now):
+                conv = s.get(Conversation, left.conversation_id)
+                count += bool(conv and self._abandon(s, conv, left.note))
+        return count
+
+    def _sweep_if_due(self) -> None:
+        """Run the sweep at most every 30 seconds per process, on the back of channel traffic
+        (web polls every second while anyone waits), so no scheduler is needed."""
+        if time.monotonic() < self._next_sweep:
+            return
+        self._next_sweep = time.monotonic() + abandonment.SWEEP_EVERY.total_seconds()
+        try:
+            self.sweep_abandoned()
+        except Exception:  # noqa: BLE001 - housekeeping must never break a resident's request
+            log.exception("abandoned-conversation sweep failed")
 
     def note_bot_text(self, conversation_id: str, text: str) -> None:
         """Channels that speak their own prompts (the phone greeting) store them here."""
@@ -430,11 +470,16 @@ class ConversationRouter:
     # --- reads ---------------------------------------------------------------------------------
 
     def snapshot(self, conversation_id: str, after_id: int = 0, *,
-                 with_messages: bool = True) -> ConversationSnapshot:
+                 with_messages: bool = True, seen: str | None = None) -> ConversationSnapshot:
         """State, queue status, channel settings and (unless `with_messages=False`) the
-        messages after `after_id`. The phone skips the transcript: it grows every turn."""
+        messages after `after_id`. The phone skips the transcript: it grows every turn.
+        `seen` ("page" or "poll") records that the resident's browser is still there."""
+        if seen:
+            self._sweep_if_due()
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
+            if seen:
+                self._seen(conv, polling=seen == "poll")
             messages: tuple[MessageView, ...] = ()
             if with_messages:
                 rows = s.scalars(
@@ -480,6 +525,29 @@ class ConversationRouter:
         if conv is None:
             raise ConversationNotFound(conversation_id)
         return conv
+
+    @staticmethod
+    def _seen(conv: Conversation, *, polling: bool) -> None:
+        now = utcnow()
+        # At most one write every 15 seconds per conversation, though browsers poll each second.
+        if conv.last_seen_at is None or now - conv.last_seen_at >= SEEN_EVERY or (
+                polling and not conv.polls):
+            conv.last_seen_at = now
+            conv.polls = bool(conv.polls or polling)
+
+    def _abandon(self, s: Session, conv: Conversation, note: str) -> bool:
+        """The resident has left: out of the queue (ticket closed "abandoned"), callbacks kept.
+        Returns False if the conversation is with an advisor, closed or already abandoned."""
+        if not machine.can(conv.state, ConversationState.ABANDONED) or \
+                machine.state_of(conv.state) == ConversationState.ABANDONED:
+            return False
+        ticket = self._open_ticket(s, conv.id)
+        if ticket is not None and ticket.status == "queued":
+            ticket.status, ticket.closed_at, ticket.outcome = "closed", utcnow(), "abandoned"
+        machine.transition(conv, ConversationState.ABANDONED)
+        conv.offered_payloads = []
+        s.add(Message(conversation_id=conv.id, sender="system", text=note))
+        return True
 
     def _identify(self, s: Session, conv: Conversation, address: str) -> None:
         conv.identified_subject = self.subject_for(address=address)

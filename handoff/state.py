@@ -10,6 +10,7 @@ every module, that nothing else assigns the state).
      │                  └────release───────┘ │               │
      └──────────────────hand back────────────┘               │
      └──────────────────resident writes again────────────────┘
+    bot, waiting ──the resident left──▶ abandoned ──writes again / asks for a person──▶
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ BOT = ConversationState.BOT
 WAITING = ConversationState.WAITING
 ADVISOR = ConversationState.ADVISOR
 CLOSED = ConversationState.CLOSED
+ABANDONED = ConversationState.ABANDONED
 
 ALLOWED: dict[ConversationState, frozenset[ConversationState]] = {
-    BOT: frozenset({WAITING}),                   # handed over to people
-    WAITING: frozenset({ADVISOR}),               # an advisor claimed it
+    BOT: frozenset({WAITING, ABANDONED}),        # handed over to people; left mid-task
+    WAITING: frozenset({ADVISOR, ABANDONED}),    # an advisor claimed it; left the queue
     ADVISOR: frozenset({BOT, WAITING, CLOSED}),  # hand back, released, finished
     CLOSED: frozenset({BOT, WAITING}),           # the resident writes again or asks for a person
+    ABANDONED: frozenset({BOT, WAITING}),        # they came back
 }
 
 
@@ -66,9 +69,9 @@ def transition(conv: Conversation, to: ConversationState) -> bool:
     if to not in ALLOWED[current]:
         raise IllegalTransition(conv.id or "new", current.value, to.value)
     conv.state = to.value
-    if to == CLOSED:
+    if to in (CLOSED, ABANDONED):
         conv.closed_at = utcnow()
-    elif current == CLOSED:
+    elif current in (CLOSED, ABANDONED):
         conv.closed_at = None
     return True
 

@@ -82,6 +82,10 @@ class Conversation(Base):
     last_prompt = Column(Text)
     # SMS: the "Reply PERSON" footer has been sent once in this thread.
     sms_intro_sent = Column(Boolean, nullable=False, default=False)
+    # Web: when the resident's browser last read the conversation, and whether it polls (with
+    # JavaScript), so a chat whose page was closed can be marked abandoned.
+    last_seen_at = Column(DateTime)
+    polls = Column(Boolean, nullable=False, default=False)
     last_bot_text = Column(Text)
     data_use_opt_out = Column(Boolean, nullable=False, default=False)
     satisfaction = Column(Integer)

@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 OWNER = Path("handoff/state.py")
 SKIP_DIRS = {".venv", "node_modules", "tests", "migrations", "var", ".git", "build", "dist"}
 
-B, W, A, C = (ConversationState.BOT, ConversationState.WAITING, ConversationState.ADVISOR,
-              ConversationState.CLOSED)
+B, W, A, C, X = (ConversationState.BOT, ConversationState.WAITING, ConversationState.ADVISOR,
+                 ConversationState.CLOSED, ConversationState.ABANDONED)
 
 
 def _product_modules() -> list[Path]:
@@ -72,15 +72,17 @@ def test_the_scan_catches_every_spelling():
     assert sorted(_state_writes(ast.parse(source))) == [1, 2, 3, 4, 5]
 
 
-@pytest.mark.parametrize("from_,to", [(B, W), (W, A), (A, B), (A, W), (A, C), (C, B), (C, W)])
+@pytest.mark.parametrize("from_,to", [(B, W), (W, A), (A, B), (A, W), (A, C), (C, B), (C, W),
+                                     (B, X), (W, X), (X, B), (X, W)])
 def test_allowed_moves(from_, to):
     conv = Conversation(id="c1", channel="web", state=from_.value)
     assert machine.transition(conv, to) is True
     assert conv.state == to
-    assert (conv.closed_at is not None) == (to == C)
+    assert (conv.closed_at is not None) == (to in (C, X))
 
 
-@pytest.mark.parametrize("from_,to", [(B, A), (B, C), (W, B), (W, C), (C, A)])
+@pytest.mark.parametrize("from_,to", [(B, A), (B, C), (W, B), (W, C), (C, A), (A, X), (C, X),
+                                     (X, A), (X, C)])
 def test_illegal_moves_are_refused_with_a_clear_error(from_, to):
     conv = Conversation(id="c1", channel="web", state=from_.value)
     with pytest.raises(machine.IllegalTransition, match=f"cannot go from '{from_}' to '{to}'"):

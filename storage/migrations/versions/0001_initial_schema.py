@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 07:58:37.917003
+Create Date: 2026-12-03 08:11:40.175067
 """
 
 import sqlalchemy as sa
@@ -80,6 +80,8 @@ def upgrade() -> None:
         sa.Column("slow_speech", sa.Boolean(), nullable=False),
         sa.Column("last_prompt", sa.Text(), nullable=True),
         sa.Column("sms_intro_sent", sa.Boolean(), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(), nullable=True),
+        sa.Column("polls", sa.Boolean(), nullable=False),
         sa.Column("last_bot_text", sa.Text(), nullable=True),
         sa.Column("data_use_opt_out", sa.Boolean(), nullable=False),
         sa.Column("satisfaction", sa.Integer(), nullable=True),
@@ -88,7 +90,8 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("closed_at", sa.DateTime(), nullable=True),
         sa.CheckConstraint(
-            "state IN ('bot', 'waiting', 'advisor', 'closed')", name="ck_conversations_state"
+            "state IN ('bot', 'waiting', 'advisor', 'closed', 'abandoned')",
+            name="ck_conversations_state",
         ),
         sa.PrimaryKeyConstraint("id"),
     )
