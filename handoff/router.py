@@ -390,12 +390,19 @@ class ConversationRouter:
                 s.add(Message(conversation_id=conv.id, sender="system", text=ENDED_BY_RESIDENT))
 
     def call_ended(self, conversation_id: str) -> None:
-        """Twilio says the call is over: in the queue or mid-flow, the caller has left."""
+        """Twilio says the call is over: in the queue or mid-flow (abandonment.mid_task), the
+        caller has left; after an answer, the call simply ended."""
         with self.db.session() as s:
             conv = self._get(s, conversation_id)
             waiting = machine.state_of(conv.state) == ConversationState.WAITING
             text = CALL_ENDED_WAITING if waiting else CALL_ENDED
-            if not self._abandon(s, conv, text):
+            last = s.execute(select(Message.sender, Message.text)
+                             .where(Message.conversation_id == conv.id)
+                             .order_by(Message.id.desc()).limit(1)).first()
+            left = waiting or abandonment.mid_task(last[0] if last else None,
+                                                   last[1] if last else None,
+                                                   conv.failed_turns or 0)
+            if not (left and self._abandon(s, conv, text)):
                 s.add(Message(conversation_id=conv.id, sender="system", text=text))
 
     def sweep_abandoned(self, now: datetime | None = None) -> int:

@@ -99,18 +99,35 @@ def test_end_chat_while_waiting_leaves_the_queue_but_not_an_advisors_conversatio
     assert _state(db, other) == "advisor"  # the advisor closes it
 
 
-@pytest.mark.parametrize("said_something", [True, False])
-def test_a_phone_call_that_ends_in_the_queue_or_mid_flow_is_abandoned(router, db, fake_rasa,
-                                                                     said_something):
+def test_a_phone_call_that_ends_in_the_queue_is_abandoned(router, db):
     conv = router.start("phone", address="+447700900123", call_sid="CA1")
-    if said_something:
-        router.handle(conv, "when is my bin day", method="speech")
-        router.call_ended(conv)
-        assert _state(db, conv) == "abandoned"
-        return
     router.request_handoff(conv)
     router.call_ended(conv)
     assert _state(db, conv) == "abandoned" and _queued(db) == []
+
+
+@pytest.mark.parametrize("assistant_said,abandoned", [
+    ("What is your postcode?", True),                      # asked, never answered: mid-flow
+    ("Your bins are collected on Tuesdays.", False),       # answered: the call just ended
+    ("You're welcome. Is there anything else I can help with?", False),
+])
+def test_a_phone_call_that_ends_mid_flow_is_abandoned(router, db, fake_rasa, assistant_said,
+                                                      abandoned):
+    fake_rasa.reply_to("when is my bin day", [{"text": assistant_said}])
+    conv = router.start("phone", address="+447700900123", call_sid="CA1")
+    router.handle(conv, "when is my bin day", method="speech")
+    router.call_ended(conv)
+    assert _state(db, conv) == ("abandoned" if abandoned else "bot")
+
+
+def test_a_call_ended_after_a_failed_turn_is_abandoned(router, db):
+    from handoff.turns import TurnOutcome
+
+    conv = router.start("phone", address="+447700900123", call_sid="CA1")
+    router.note_bot_text(conv, "Hello. How can I help with your council services today.")
+    router.missed_turn(conv, TurnOutcome.NOT_HEARD)
+    router.call_ended(conv)
+    assert _state(db, conv) == "abandoned"
 
 
 def test_an_sms_the_resident_never_answered_is_abandoned(router, db, fake_rasa):
@@ -144,3 +161,27 @@ def test_the_sweep_runs_from_the_command_line(app, client, router, db, monkeypat
     result = CliRunner().invoke(root.main, ["queue", "sweep-abandoned"], catch_exceptions=False)
     assert result.output.strip() == "1 conversation marked abandoned"
     assert _state(db, conv) == "abandoned"
+
+
+def test_a_web_chat_that_had_its_answer_is_not_abandoned_when_it_times_out(client, router, db,
+                                                                           fake_rasa):
+    fake_rasa.reply_to("bin day", [{"text": "Your bins are collected on Tuesdays."}])
+    fake_rasa.reply_to("pothole", [{"text": "Where is the pothole?"}])
+    client.post("/api/chat", json={"text": "bin day"})
+    answered = client.get("/api/chat").get_json()["conversation_id"]
+    other = client.application.test_client()
+    other.post("/api/chat", json={"text": "pothole"})
+    asked = other.get("/api/chat").get_json()["conversation_id"]
+    assert router.sweep_abandoned(now=_later(minutes=31)) == 1
+    assert _state(db, answered) == "bot" and _state(db, asked) == "abandoned"
+
+
+@pytest.mark.parametrize("sender,text,failed,expected", [
+    ("bot", "What is your postcode?", 0, True),
+    ("bot", "Is there anything else I can help with?", 0, False),
+    ("bot", "Your bins are collected on Tuesdays.", 0, False),
+    ("resident", "HR1 2AB?", 0, False),
+    ("bot", "Sorry, I did not hear anything.", 1, True),
+])
+def test_mid_task_is_an_unanswered_question_or_a_failed_turn(sender, text, failed, expected):
+    assert abandonment.mid_task(sender, text, failed) is expected
