@@ -5,7 +5,8 @@
 - PERSON hands over; advisors answer from the console (the router's queue sends the SMS).
 - STOP (and STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT) is recorded as an SMS opt-out and honoured:
   we send nothing back (Twilio confirms STOP itself on long codes) and answer no later texts.
-  START withdraws it.
+  START withdraws it. If either cannot be recorded (the database is down) we answer 503, so
+  Twilio retries or uses its fallback URL: a STOP is never acknowledged and lost.
 - A number that opted out of the automated assistant goes straight to people (the router).
 """
 
@@ -22,6 +23,7 @@ from channels import twiml
 from channels.twilio_auth import twilio_signed
 from channels.twiml import caller_number
 from core.extensions import csrf
+from core.vocabulary import ConversationState
 from handoff.router import ConversationRouter, InvalidMessage
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ TOO_LONG = "Sorry, that message is too long. Please send up to {limit:,} charact
 ALREADY_WAITING = "You are already in the queue for a person. They will reply here."
 AFTER_STOP = "A text arrived from a number that opted out of texts. No reply was sent."
 SOMETHING_WRONG = "Sorry, something went wrong. Please try again later or call us on {phone}."
+NOT_RECORDED = "The choice was not recorded yet. Please send this request again."
 
 
 def keyword(body: str) -> str:
@@ -81,22 +84,23 @@ class SmsFlow:
         if word in START_WORDS:
             return twiml.sms_empty()
 
-        prefs = self.router.snapshot(conv, after_id=2**62)["prefs"]  # no transcript needed
+        thread = self.router.snapshot(conv, with_messages=False)
         if word in PERSON_WORDS:
             result = self.router.request_handoff(conv, "requested", note="Texted PERSON.")
             if not result.replies:
                 return twiml.sms_reply(ALREADY_WAITING)
         else:
-            message = option_payload(text, list(prefs.get("sms_options") or [])) or text
+            message = option_payload(text, list(thread.offered_payloads)) or text
             try:
                 result = self.router.handle(conv, message, method="text")
             except InvalidMessage:
                 if not text:
                     return twiml.sms_reply(ONLY_TEXT)
                 return twiml.sms_reply(TOO_LONG.format(limit=self.config["MAX_MESSAGE_CHARS"]))
-        footer = None if prefs.get("sms_intro_sent") or result.state != "bot" else INTRO_FOOTER
-        reply, options = twiml.sms_body(result.replies, footer=footer)
-        self.router.update_prefs(conv, sms_options=options, sms_intro_sent=True)
+        intro = not thread.sms_intro_sent and result.state == ConversationState.BOT
+        reply, _options = twiml.sms_body(result.replies, footer=INTRO_FOOTER if intro else None)
+        if not thread.sms_intro_sent:
+            self.router.remember(conv, sms_intro_sent=True)
         return twiml.sms_reply(reply)
 
 
@@ -107,10 +111,16 @@ def _xml(body: str) -> Response:
 @bp.post("/incoming")
 @twilio_signed
 def incoming():
+    body = request.form.get("Body") or ""
     try:
         flow = SmsFlow(current_app.extensions["router"], current_app.config)
-        return _xml(flow.incoming(request.form.get("From"), request.form.get("Body") or ""))
-    except Exception:  # noqa: BLE001 - Twilio must always get valid TwiML, never a 5xx
+        return _xml(flow.incoming(request.form.get("From"), body))
+    except Exception:  # noqa: BLE001 - the resident always gets an answer or a retry
         log.exception("SMS webhook failed")
+        if keyword(body.strip()) in STOP_WORDS | START_WORDS:
+            # A STOP (or START) we could not record must not be lost: a 5xx makes Twilio retry
+            # or use its fallback URL, where telling them "something went wrong" would not.
+            return Response(NOT_RECORDED, status=503, mimetype="text/plain",
+                            headers={"Retry-After": "30"})
         phone = current_app.config.get("COUNCIL_PHONE", "")
         return _xml(twiml.sms_reply(SOMETHING_WRONG.format(phone=phone)))

@@ -10,8 +10,9 @@ POST /voice/status      call status callbacks
 
 Every request is signed by Twilio (channels.twilio_auth). Every answer is valid TwiML with
 status 200, even when something breaks: the caller then hears an apology and is put through
-to the council's own line. The channel keeps no state: all of it lives in the router
-(conversation state and per-call prefs: slow speech, failed turns, last prompt).
+to the council's own line. The channel keeps no state and no dialogue policy: the router owns
+the conversation state and turn-taking (handoff/turns.py: two failed turns -> a person). This
+module keeps what is truly about the phone: keypad controls, speech settings and TwiML.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ from channels import twiml
 from channels.twilio_auth import twilio_signed
 from channels.twiml import caller_number, last_four
 from core.extensions import csrf
-from handoff.router import ConversationRouter, InvalidMessage, RouteResult, handoff_notice
+from core.vocabulary import ConversationState
+from handoff.notices import HandoverCause
+from handoff.router import ConversationRouter, ConversationSnapshot, InvalidMessage, RouteResult
+from handoff.turns import TurnOutcome
 from privacy.register import normalise_address
 
 log = logging.getLogger(__name__)
@@ -40,7 +44,6 @@ bp = Blueprint("voice", __name__, url_prefix="/voice")
 csrf.exempt(bp)  # Twilio cannot send a CSRF token; the request signature protects these routes.
 
 DEFAULT_QUEUE = "advisors"
-NO_MESSAGES = 2**62  # a snapshot `after_id` beyond any message id
 NO_RECORDING = {"call_recording", "data_use"}
 ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
 _CALL_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
@@ -98,16 +101,14 @@ def twilio_recording_url(value: str | None) -> str | None:
 # --- the call flow ------------------------------------------------------------------------------
 
 
-@dataclass
-class Call:
-    """One request's view of the conversation, read once from the router's snapshot."""
+Call = ConversationSnapshot  # one request's view of the call, read once from the router
 
-    id: str
-    state: str
-    prefs: dict[str, Any]
-    address: str | None
-    last_bot_text: str | None
-    queue: Any
+# What the caller hears when the router hands over for a reason the phone words itself.
+HANDOVER_PREFACE = {
+    HandoverCause.ASSISTANT_FAILED: P.ASSISTANT_FAILED,
+    HandoverCause.NOT_UNDERSTOOD: P.NOT_UNDERSTOOD,
+    HandoverCause.OPTED_OUT: P.OPTED_OUT_BEFORE,
+}
 
 
 class VoiceFlow:
@@ -119,26 +120,22 @@ class VoiceFlow:
 
     # helpers
     def voice(self, call: Call | None = None) -> twiml.Voice:
-        slow = bool(call and call.prefs.get("slow"))
-        return twiml.Voice(self.config["TWILIO_VOICE"], slow=slow)
+        return twiml.Voice(self.config["TWILIO_VOICE"], slow=bool(call and call.slow_speech))
 
     def load(self, conversation_id: str) -> Call:
-        # Only state, prefs and queue are needed: skip the transcript (it grows every turn).
-        snap = self.router.snapshot(conversation_id, after_id=NO_MESSAGES)
-        return Call(conversation_id, snap["state"], snap["prefs"], snap["address"],
-                    snap["last_bot_text"], snap["queue"])
+        return self.router.snapshot(conversation_id, with_messages=False)
 
     def conversation(self, call_sid: str, from_: str | None) -> str:
         return self.router.find_by_call(call_sid) or self.router.start(
             "phone", address=caller_number(from_), call_sid=call_sid)
 
     def last_prompt(self, call: Call) -> str:
-        return call.prefs.get("last_prompt") or call.last_bot_text or P.HOW_CAN_I_HELP
+        return call.last_prompt or call.last_bot_text or P.HOW_CAN_I_HELP
 
     def handover(self, call: Call, voice: twiml.Voice, preface: list[str], queue: Any,
                  choices: set[str] | None = None) -> str:
         if choices is None:
-            choices = self.router.choices(call.id)
+            choices = self.router.choices(call.conversation_id)
         details = twiml.Handover(
             queue=queue,
             hours=self.router.hours.describe(),
@@ -148,19 +145,14 @@ class VoiceFlow:
         )
         return twiml.handover(preface, details, voice, self.urls)
 
-    def spoken(self, result: RouteResult) -> list[str]:
-        """The assistant's replies as they should be heard: without the router's text-chat
-        queue notice (the phone says its own) and with any buttons read out as choices."""
-        notice = handoff_notice(result.queue, self.router.hours) if result.queue else None
+    @staticmethod
+    def spoken(result: RouteResult) -> list[str]:
+        """The assistant's replies as they should be heard, with buttons read out as choices.
+        The router's handover is data (`result.handover`): the phone words it itself."""
         said = []
-        for reply in result.replies:
-            if reply.text == notice:
-                continue
-            text = reply.text
+        for reply in result.assistant:
             titles = [b["title"] for b in reply.buttons or []]
-            if titles:
-                text = f"{text} {P.options(titles)}"
-            said.append(text)
+            said.append(f"{reply.text} {P.options(titles)}" if titles else reply.text)
         return said
 
     # webhooks
@@ -185,7 +177,7 @@ class VoiceFlow:
         voice = self.voice(call)
         key = heard.digits
 
-        if call.state in ("waiting", "advisor"):
+        if call.state in (ConversationState.WAITING, ConversationState.ADVISOR):
             result = self.router.request_handoff(conv, "requested")
             return self.handover(call, voice, [], result.queue)
         if key == "0" or (not key and P.asks_for_person(heard.speech)):
@@ -205,52 +197,42 @@ class VoiceFlow:
         if key == "*":
             return twiml.turn([self.last_prompt(call)], voice, self.urls)
         if key == "2":
-            self.router.update_prefs(conv, slow=True)
+            self.router.remember(conv, slow_speech=True)
             return twiml.turn([P.SLOWER, self.last_prompt(call)], replace(voice, slow=True),
                               self.urls)
         if key:
-            return twiml.turn([P.UNKNOWN_KEY], voice, self.urls)
+            return twiml.turn([P.UNKNOWN_KEY], voice, self.urls)  # explained, not counted
         if not heard.speech:
-            return self.failed(call, voice, [P.NO_INPUT])
+            return self.missed(call, voice, TurnOutcome.NOT_HEARD, P.NO_INPUT)
         try:
             result = self.router.handle(conv, heard.speech, method="speech")
         except InvalidMessage:
-            return self.failed(call, voice, [P.TOO_LONG])
+            return self.missed(call, voice, TurnOutcome.TOO_LONG, P.TOO_LONG)
 
         said = self.spoken(result)
-        if result.state in ("waiting", "advisor"):
-            if result.assistant_failed:
-                said = [P.ASSISTANT_FAILED]
+        if result.handover is not None:
+            preface = HANDOVER_PREFACE.get(result.handover.cause)
+            return self.handover(call, voice, [preface] if preface else said, result.queue)
+        if result.state in (ConversationState.WAITING, ConversationState.ADVISOR):
             return self.handover(call, voice, said, result.queue)
-        if result.intent == "nlu_fallback":
-            return self.failed(call, voice, said, from_assistant=True)
         said = said or [P.HOW_CAN_I_HELP]
-        self.router.update_prefs(conv, failed_turns=0, last_prompt=" ".join(said))
+        self.router.remember(conv, last_prompt=" ".join(said))
         return twiml.turn(said, voice, self.urls)
 
     def data_use(self, conv: str, voice: twiml.Voice) -> str:
         """Press 8: how we use the caller's information. Star repeats it."""
         notice = P.data_use(self.config["RETENTION_DAYS"])
         self.router.system_message(conv, NOTICE_HEARD.format(self.config["DATA_NOTICE_VERSION"]))
-        self.router.update_prefs(conv, last_prompt=notice)
+        self.router.remember(conv, last_prompt=notice)
         return twiml.turn([notice, P.HOW_CAN_I_HELP], voice, self.urls)
 
-    def failed(self, call: Call, voice: twiml.Voice, said: list[str], *,
-               from_assistant: bool = False) -> str:
-        """A turn with nothing heard or nothing understood; the second in a row hands over."""
-        failures = int(call.prefs.get("failed_turns") or 0) + 1
-        if failures >= 2:
-            self.router.update_prefs(call.id, failed_turns=0)
-            result = self.router.request_handoff(
-                call.id, "not_understood",
-                note="Two phone turns in a row were not heard or not understood.")
+    def missed(self, call: Call, voice: twiml.Voice, outcome: TurnOutcome, prompt: str) -> str:
+        """Nothing usable was heard: the router counts it (turn-taking) and may hand over."""
+        result = self.router.missed_turn(call.conversation_id, outcome)
+        if result.handover is not None:
             return self.handover(call, voice, [P.NOT_UNDERSTOOD], result.queue)
-        changes: dict[str, Any] = {"failed_turns": failures}
-        if from_assistant and said:
-            changes["last_prompt"] = " ".join(said)
-        self.router.update_prefs(call.id, **changes)
         # The keys that could help (skip the assistant, repeat, slower), now that one turn failed.
-        return twiml.turn([*(said or [P.HOW_CAN_I_HELP]), P.KEYS_HELP], voice, self.urls)
+        return twiml.turn([prompt, P.KEYS_HELP], voice, self.urls)
 
     def wait(self, call_sid: str, position: int | None) -> str:
         conv = self.router.find_by_call(call_sid)
@@ -259,7 +241,7 @@ class VoiceFlow:
         call = self.load(conv)
         if position is None and call.queue is not None:
             position = call.queue.position
-        offer = None if call.prefs.get("callback_requested") else last_four(call.address)
+        offer = None if call.callback_requested else last_four(call.address)
         return twiml.wait(position, offer, self.voice(call), self.urls)
 
     def callback(self, call_sid: str, heard: GatherInput, *, in_queue: bool) -> str:
@@ -276,7 +258,6 @@ class VoiceFlow:
             how = "while waiting in the phone queue" if in_queue else "when offered on the phone"
             self.router.request_callback(conv, phone=call.address, preferred_time=None,
                                          notes=f"Asked for a callback {how}.")
-            self.router.update_prefs(conv, callback_requested=True)
             return twiml.callback_confirmed(digits, open_now, voice, in_queue=in_queue)
         if in_queue:
             return twiml.keep_holding(voice)
@@ -312,10 +293,7 @@ class VoiceFlow:
         conv = self.router.find_by_call(call_sid)
         if conv is None:
             return
-        state = self.router.snapshot(conv, after_id=NO_MESSAGES)["state"]
-        text = ("Call ended while the caller was waiting for an advisor."
-                if state == "waiting" else "Call ended.")
-        self.router.system_message(conv, text)
+        self.router.call_ended(conv)  # in the queue or mid-flow: the caller has left
 
     def fallback_number(self) -> str:
         return normalise_address(self.config["COUNCIL_PHONE"])

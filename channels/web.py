@@ -31,7 +31,14 @@ from flask_limiter.util import get_remote_address
 from channels import web_render as render
 from core import ratelimits
 from core.extensions import csrf, limiter
-from handoff.router import ConversationNotFound, ConversationRouter, InvalidMessage
+from core.vocabulary import ConversationState
+from handoff.router import (
+    ConversationNotFound,
+    ConversationRouter,
+    ConversationSnapshot,
+    InvalidMessage,
+)
+from handoff.verification import VerificationError
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -62,6 +69,9 @@ def _poll_key() -> str:
 
 # Polling is once a second while waiting for an advisor: allow that, stop floods.
 poll_limit = limiter.limit("300 per minute", key_func=_poll_key)
+# One-time codes: the database also limits codes per number and attempts per code.
+code_send_limit = limiter.limit("5 per hour", key_func=_poll_key)
+code_check_limit = limiter.limit("20 per hour", key_func=_poll_key)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -121,17 +131,17 @@ def _send(text: str, *, is_button: bool) -> Any:
         return router.handle(conv_id, text, method="button" if is_button else "text")
 
 
-def _read(conv_id: str, after: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _read(conv_id: str, after: int) -> tuple[ConversationSnapshot, list[dict[str, Any]]]:
     """Snapshot from `after` and its messages for the API (a button press shows its title,
     which needs the earlier message that offered the button)."""
     router = _router()
     tz = _settings().timezone
-    snap = router.snapshot(conv_id, after_id=after)
-    pressed = any(m.sender == "resident" and m.text.startswith("/") for m in snap["messages"])
+    snap = router.snapshot(conv_id, after_id=after, seen="poll")
+    pressed = any(m.sender == "resident" and m.text.startswith("/") for m in snap.messages)
     if after and pressed:
-        shown = render.api_messages(router.snapshot(conv_id)["messages"], tz)
+        shown = render.api_messages(router.snapshot(conv_id).messages, tz)
         return snap, [m for m in shown if m["id"] > after]
-    return snap, render.api_messages(snap["messages"], tz)
+    return snap, render.api_messages(snap.messages, tz)
 
 
 def _api_error(error: render.PayloadError):
@@ -141,7 +151,8 @@ def _api_error(error: render.PayloadError):
 def _render_chat(status: int = 200, *, errors: dict[str, str] | None = None,
                  values: dict[str, str] | None = None):
     conv_id = _current_id()
-    snapshot = _router().snapshot(conv_id) if conv_id else None
+    snapshot = _router().snapshot(conv_id, seen="page") if conv_id else None
+    verification = _router().number_verification(conv_id) if conv_id else None
     settings = _settings()
     view = render.chat_view(
         snapshot,
@@ -155,6 +166,7 @@ def _render_chat(status: int = 200, *, errors: dict[str, str] | None = None,
         just_sent=bool(session.pop(SESSION_JUST_SENT, False)),
         callback_requested=bool(conv_id) and session.get(SESSION_CALLBACK) == conv_id,
         notice=session.pop(SESSION_NOTICE, None),
+        verification=verification,
     )
     return render_template("web/chat.html", chat=view), status
 
@@ -200,13 +212,71 @@ def callback():
                                               request.form.get("preferred_time"))
     if errors:
         return _render_chat(400, errors=errors, values=values)
-    router = _router()
-    router.request_callback(conv_id, phone=values["phone"],
-                            preferred_time=render.callback_time_label(values["preferred_time"]))
-    # They told us their number: choices they make by phone or SMS now apply here too.
-    router.identify(conv_id, values["phone"])
+    _router().request_callback(
+        conv_id, phone=values["phone"],
+        preferred_time=render.callback_time_label(values["preferred_time"]))
+    # Only where to call back: anyone can type any number, so it is not their identity (their
+    # choices by phone or SMS apply here only once they prove it with a code: verify_number).
     session[SESSION_CALLBACK] = conv_id
     return redirect(url_for("web.chat", _anchor="conversation-status"), code=303)
+
+
+def _send_sms(to: str, body: str) -> None:
+    current_app.extensions["twilio"].messages.create(
+        to=to, from_=current_app.config["TWILIO_PHONE_NUMBER"], body=body)
+
+
+@bp.post("/verify-number")
+@chat_limit
+@code_send_limit
+def send_code():
+    conv_id = _current_id()
+    if conv_id is None:
+        return redirect(url_for("web.chat"), code=303)
+    try:
+        _router().send_verification_code(conv_id, _send_sms)
+    except VerificationError as exc:
+        return _render_chat(400, errors={"code": str(exc)})
+    session[SESSION_NOTICE] = "We have sent a code by text message. It works for 10 minutes."
+    return redirect(url_for("web.chat", _anchor="verify-number"), code=303)
+
+
+@bp.post("/verify-number/check")
+@chat_limit
+@code_check_limit
+def check_code():
+    conv_id = _current_id()
+    if conv_id is None:
+        return redirect(url_for("web.chat"), code=303)
+    try:
+        _router().verify_number(conv_id, request.form.get("code") or "")
+    except VerificationError as exc:
+        return _render_chat(400, errors={"code": str(exc)})
+    session[SESSION_NOTICE] = ("Thank you. Choices you made by phone or text now apply to "
+                               "this chat too.")
+    return redirect(url_for("web.chat", _anchor="conversation-status"), code=303)
+
+
+@bp.post("/end-chat")
+@chat_limit
+def end_chat():
+    """Shared computers: forget this browser's chat, so the next person cannot see or continue
+    it. The conversation stays for the advisors (and any callback still happens)."""
+    conv_id = _current_id()
+    if conv_id is not None:
+        _router().end_chat(conv_id)
+    session.clear()
+    session[SESSION_NOTICE] = ("Your chat has ended and is no longer shown on this computer. "
+                               "You can start a new chat below, or call us.")
+    return redirect(url_for("web.chat"), code=303)
+
+
+@bp.after_request
+def _never_cached(response: Response) -> Response:
+    # Every page here can show a conversation: no browser or proxy may keep a copy, so the next
+    # person at a shared computer cannot bring it back with the back button or the cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/rating")
@@ -272,12 +342,12 @@ def api_read():
         return _api_error(exc)
     conv_id = _current_id()
     if conv_id is None:
-        body = render.api_body(None, "bot")
+        body = render.api_body(None, ConversationState.BOT)
         body["messages"] = []
         return jsonify(body)
     snap, messages = _read(conv_id, after)
-    body = render.api_body(conv_id, snap["state"], queue=snap["queue"],
-                           satisfaction=snap.get("satisfaction"))
+    body = render.api_body(conv_id, snap.state, queue=snap.queue,
+                           satisfaction=snap.satisfaction)
     body["messages"] = messages
     return jsonify(body)
 

@@ -1,6 +1,7 @@
 """Pure functions for the web chat: parse and validate what the browser sends, build view models.
 
-Nothing here touches Flask, the database or the router, so every rule is unit-testable on its own.
+Nothing here touches Flask, the database or the router (only its snapshot type), so every rule
+is unit-testable on its own.
 The views in `channels/web.py` stay thin: read the request, call the router, hand the result here.
 """
 
@@ -13,9 +14,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.vocabulary import ACTIVE_STATES, ConversationState
+from handoff.router import ConversationSnapshot
+
 HANDOFF_PAYLOAD = "/request_human"
 TALK_TO_A_PERSON = {"title": "Talk to a person", "payload": HANDOFF_PAYLOAD}
-ACTIVE_STATES = ("waiting", "advisor")  # a person has, or will have, the conversation
+BOT, WAITING, ADVISOR, CLOSED = (ConversationState.BOT, ConversationState.WAITING,
+                                 ConversationState.ADVISOR, ConversationState.CLOSED)
+
+
+def resident_state(state: str) -> ConversationState:
+    """What the resident's page shows: an abandoned chat they come back to just carries on."""
+    state = ConversationState(state)
+    return BOT if state == ConversationState.ABANDONED else state
 
 SENDER_LABELS = {
     "resident": "You said",
@@ -81,7 +92,7 @@ def parse_after(raw: Any) -> int:
         raise PayloadError(400, "after must be a whole number")
     try:
         value = int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's 1e999 is infinity
         raise PayloadError(400, "after must be a whole number") from None
     if value < 0:
         raise PayloadError(400, "after must be 0 or more")
@@ -141,7 +152,7 @@ def callback_time_label(key: str) -> str:
 def validate_rating(raw: Any) -> tuple[int | None, str | None]:
     try:
         value = int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None, "Select how satisfied you are with the help you got"
     if not 1 <= value <= 5:
         return None, "Select how satisfied you are with the help you got"
@@ -216,12 +227,13 @@ def api_messages(messages: list[Any], tz: str = "Europe/London") -> list[dict[st
 
 
 def actions_for(state: str) -> list[dict[str, str]]:
-    return [dict(TALK_TO_A_PERSON)] if state in ("bot", "closed") else []
+    return [dict(TALK_TO_A_PERSON)] if state in (BOT, CLOSED) else []
 
 
 def api_body(conversation_id: str | None, state: str, *, replies: list[Any] = (),
              queue: Any = None, satisfaction: int | None = None) -> dict[str, Any]:
     """The JSON API's one response shape (POST and GET /api/chat; the views add `messages`)."""
+    state = resident_state(state)
     body: dict[str, Any] = {
         "conversation_id": conversation_id,
         "state": state,
@@ -229,17 +241,17 @@ def api_body(conversation_id: str | None, state: str, *, replies: list[Any] = ()
         "actions": actions_for(state),
     }
     q = queue_dict(queue)
-    if state == "waiting" and q is not None:
+    if state == WAITING and q is not None:
         body["queue"] = q
         body["queue_text"] = {"position": position_text(q), "wait": wait_text(q)}
-    if state == "closed":
+    if state == CLOSED:
         body["rating"] = {"given": satisfaction is not None}
     return body
 
 
 def quick_reply_ids(messages: list[dict[str, Any]], state: str) -> set[int]:
     """Quick replies belong to the assistant's latest turn, and only while it is talking."""
-    if state != "bot":
+    if state != BOT:
         return set()
     ids: set[int] = set()
     for m in reversed(messages):
@@ -271,30 +283,32 @@ def status_view(state: str, queue: Any, *, callback_requested: bool, rated: bool
     q = queue_dict(queue) or {}
     return {
         "state": state,
-        "waiting": state == "waiting",
-        "advisor": state == "advisor",
-        "closed": state == "closed",
+        "waiting": state == WAITING,
+        "advisor": state == ADVISOR,
+        "closed": state == CLOSED,
         "position": q.get("position"),
         "position_text": position_text(q),
-        "wait_text": wait_text(q) if state == "waiting" else "",
+        "wait_text": wait_text(q) if state == WAITING else "",
         "open_now": q.get("open_now", True),
         "advisors_available": q.get("advisors_available", 0),
-        "offer_callback": state == "waiting" and bool(q.get("offer_callback")),
+        "offer_callback": state == WAITING and bool(q.get("offer_callback")),
         "callback_requested": callback_requested,
         "rated": rated,
         "opening_hours": opening_hours,
     }
 
 
-def chat_view(snapshot: dict[str, Any] | None, *, tz: str, now: datetime, session_seconds: int,
-              opening_hours: str, max_chars: int, errors: dict[str, str] | None = None,
+def chat_view(snapshot: ConversationSnapshot | None, *, tz: str, now: datetime,
+              session_seconds: int, opening_hours: str, max_chars: int,
+              errors: dict[str, str] | None = None,
               values: dict[str, str] | None = None, just_sent: bool = False,
-              callback_requested: bool = False, notice: str | None = None) -> dict[str, Any]:
+              callback_requested: bool = False, notice: str | None = None,
+              verification: Any = None) -> dict[str, Any]:
     """The whole chat page as plain data: messages, state panels, form values and errors."""
     errors = dict(errors or {})
     values = dict(values or {})
-    rows = [as_dict(m) for m in (snapshot or {}).get("messages", [])]
-    state = (snapshot or {}).get("state") or "bot"
+    rows = [as_dict(m) for m in snapshot.messages] if snapshot else []
+    state = resident_state(snapshot.state) if snapshot else BOT
     with_buttons = quick_reply_ids(rows, state)
     messages = []
     for m, shown in zip(rows, display_text(rows), strict=True):
@@ -311,14 +325,14 @@ def chat_view(snapshot: dict[str, Any] | None, *, tz: str, now: datetime, sessio
     ends_at = now + timedelta(seconds=session_seconds)
     error_list = [{"text": text, "href": f"#{field}"} for field, text in errors.items()]
     return {
-        "conversation_id": (snapshot or {}).get("conversation_id"),
+        "conversation_id": snapshot.conversation_id if snapshot else None,
         "state": state,
         "messages": messages,
         "last_id": rows[-1]["id"] if rows else 0,
         "has_conversation": bool(rows),
-        "status": status_view(state, (snapshot or {}).get("queue"),
+        "status": status_view(state, snapshot.queue if snapshot else None,
                               callback_requested=callback_requested,
-                              rated=(snapshot or {}).get("satisfaction") is not None,
+                              rated=bool(snapshot and snapshot.satisfaction is not None),
                               opening_hours=opening_hours),
         "errors": errors,
         "error_list": error_list,
@@ -331,13 +345,24 @@ def chat_view(snapshot: dict[str, Any] | None, *, tz: str, now: datetime, sessio
         "callback_times": CALLBACK_TIMES,
         "ratings": RATING_LABELS,
         "polling": state in ACTIVE_STATES,
+        "verify": verify_view(verification, callback_requested),
     }
 
 
-def transcript(snapshot: dict[str, Any], *, council_name: str, service_name: str, tz: str,
+def verify_view(verification: Any, callback_requested: bool) -> dict[str, Any]:
+    """The "prove this number is yours" panel: offered once they asked for a callback."""
+    return {
+        "offer": callback_requested and not (verification and verification.verified),
+        "code_sent": bool(verification and verification.code_sent),
+        "verified": bool(verification and verification.verified),
+        "number_ending": verification.number_ending if verification else None,
+    }
+
+
+def transcript(snapshot: ConversationSnapshot, *, council_name: str, service_name: str, tz: str,
                now: datetime) -> str:
     """A plain-text copy of the conversation for the resident to keep."""
-    rows = [as_dict(m) for m in snapshot.get("messages", [])]
+    rows = [as_dict(m) for m in snapshot.messages]
     lines = [
         f"{council_name} – {service_name}",
         f"Copy of your conversation, downloaded {long_date(now, tz)}",

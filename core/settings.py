@@ -87,6 +87,12 @@ class Settings:
     testing: bool = False
     # Advisors sign in again after this many hours, however busy the console has been.
     advisor_session_hours: float = 8.0
+    # Abandoned conversations (handoff/abandonment.py): a web chat waiting for a person whose
+    # page stopped polling this long ago, any web chat idle for the session's length, and an
+    # SMS the assistant asked something in that got no reply in this many hours.
+    abandon_web_poll_seconds: int = 120
+    abandon_web_idle_minutes: int = 30
+    abandon_sms_hours: int = 24
     extra: dict = field(default_factory=dict)
     # "production" refuses weak or missing secrets and never reads var/ (check_production).
     app_env: str = "development"
@@ -218,6 +224,9 @@ def load_settings() -> Settings:
         ratelimit_login=_env("RATELIMIT_LOGIN", "5 per minute"),
         advisor_handle_minutes=_int("ADVISOR_HANDLE_MINUTES", 6),
         redact_kinds=kinds,
+        abandon_web_poll_seconds=_int("ABANDON_WEB_POLL_SECONDS", 120),
+        abandon_web_idle_minutes=_int("SESSION_MINUTES", 30),
+        abandon_sms_hours=_int("ABANDON_SMS_HOURS", 24),
         testing=_bool("TESTING", False),
         advisor_session_hours=_float("ADVISOR_SESSION_HOURS", 8.0),
         extra=_optional_extras(),

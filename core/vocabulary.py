@@ -7,6 +7,23 @@ said; these labels are for staff screens, reports and exports."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class ConversationState(StrEnum):
+    """Where a conversation is. The allowed moves between them live in handoff/state.py, the
+    only module that changes a conversation's state; the database refuses any other value."""
+
+    BOT = "bot"            # the automated assistant is answering
+    WAITING = "waiting"    # in the advisors' queue
+    ADVISOR = "advisor"    # an advisor has it
+    CLOSED = "closed"      # an advisor finished it (the resident may write again)
+    ABANDONED = "abandoned"  # the resident left: stopped polling, hung up, never replied
+
+
+CONVERSATION_STATES = tuple(state.value for state in ConversationState)
+ACTIVE_STATES = (ConversationState.WAITING, ConversationState.ADVISOR)  # a person has it, or will
+
 CHANNELS = ("web", "phone", "sms")
 SENDERS = ("resident", "bot", "advisor", "system")
 HANDOFF_REASONS = (
@@ -45,6 +62,13 @@ ACTION_LABELS = {
     "withdraw": "They have changed their mind (withdraw an opt-out)",
 }
 PRIORITY_LABELS = {1: "Urgent", 2: "High", 3: "Normal"}
+STATE_LABELS = {
+    ConversationState.BOT: "With the assistant",
+    ConversationState.WAITING: "Waiting for an advisor",
+    ConversationState.ADVISOR: "With an advisor",
+    ConversationState.CLOSED: "Closed",
+    ConversationState.ABANDONED: "Left before we could help",
+}
 
 
 def humanise(code: str) -> str:

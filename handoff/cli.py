@@ -150,3 +150,11 @@ def list_queue() -> None:
     click.echo(f"{'id':>5}  {'pri':>3}  {'reason':<15} {'chan':<6} {'waiting':>8}  said")
     for line in lines:
         click.echo(line)
+
+
+@queue.command("sweep-abandoned", help="Mark conversations whose resident has left (page "
+                                       "closed, call ended, no SMS reply) as abandoned, so "
+                                       "they leave the queue. Safe to run from cron.")
+def sweep_abandoned() -> None:
+    count = _app().extensions["router"].sweep_abandoned()
+    click.echo(f"{count} conversation{'s' if count != 1 else ''} marked abandoned")

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.vocabulary import ConversationState
+from handoff import state as machine
 from handoff.availability import ADVISOR_SEEN_WINDOW
 from privacy.redaction import redact
 from storage.db import Database
@@ -183,7 +185,7 @@ def claim(db: Database, ticket_id: int, advisor_id: int) -> None:
             raise ClaimLost(ticket_id)
         ticket = s.get(HandoffTicket, ticket_id)
         conv = s.get(Conversation, ticket.conversation_id)
-        conv.state = "advisor"
+        machine.transition(conv, ConversationState.ADVISOR)
         s.add(Message(conversation_id=conv.id, sender="system", text=JOINED_TEXT))
         audit(s, advisor_id, "claim", f"ticket:{ticket_id}")
 
@@ -215,7 +217,7 @@ def hand_back(db: Database, ticket_id: int, advisor_id: int,
         ticket = _owned(s, ticket_id, advisor_id)
         ticket.status, ticket.closed_at, ticket.outcome = "closed", utcnow(), "handed back"
         conv = s.get(Conversation, ticket.conversation_id)
-        conv.state = "bot"
+        machine.transition(conv, ConversationState.BOT)
         s.add(Message(conversation_id=conv.id, sender="system", text=HANDED_BACK_TEXT))
         audit(s, advisor_id, "hand_back", f"ticket:{ticket_id}")
         if conv.channel == "sms" and send_sms and conv.address:
@@ -231,7 +233,7 @@ def close(db: Database, ticket_id: int, advisor_id: int, outcome: str,
         ticket = _owned(s, ticket_id, advisor_id)
         ticket.status, ticket.closed_at, ticket.outcome = "closed", utcnow(), outcome
         conv = s.get(Conversation, ticket.conversation_id)
-        conv.state, conv.closed_at = "closed", utcnow()
+        machine.transition(conv, ConversationState.CLOSED)
         s.add(Message(conversation_id=conv.id, sender="system", text=CLOSED_TEXT))
         audit(s, advisor_id, "close", f"ticket:{ticket_id}", outcome=outcome)
         if conv.channel == "sms" and send_sms and conv.address:
@@ -300,8 +302,8 @@ def release_all(s: Session, advisor_id: int, by_advisor_id: int | None) -> int:
     for ticket in claimed_by(s, advisor_id):
         ticket.status, ticket.advisor_id, ticket.claimed_at = "queued", None, None
         conv = s.get(Conversation, ticket.conversation_id)
-        if conv.state == "advisor":
-            conv.state = "waiting"
+        if machine.state_of(conv.state) == ConversationState.ADVISOR:
+            machine.transition(conv, ConversationState.WAITING)
         s.add(Message(conversation_id=conv.id, sender="system", text=RETURNED_TO_QUEUE_TEXT))
         audit(s, by_advisor_id, "release", f"ticket:{ticket.id}", from_advisor=advisor_id)
         released += 1

@@ -9,6 +9,7 @@ Bot actions send signals as custom payloads (json_message) that the router acts 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,3 +103,18 @@ def parse_bot_messages(messages: list[dict[str, Any]]) -> ParsedReplies:
         if custom.get("choices") is True:
             parsed.wants_choices_report = True
     return parsed
+
+
+# --- resident text that looks like a button payload ("/intent{...}") -------------------------
+
+PAYLOAD_PREFIX = "/"
+
+
+def is_payload(text: str) -> bool:
+    return text.startswith(PAYLOAD_PREFIX)
+
+
+def as_plain_text(text: str) -> str:
+    """Resident text that must not reach Rasa as intent syntax: without the leading slashes,
+    so Rasa's NLU classifies the words ('/safeguarding_concern' -> 'safeguarding_concern')."""
+    return re.sub(r"^[\s/]+", "", text)

@@ -40,6 +40,7 @@ from storage.models import (
     Message,
     OptOutEvent,
     OptOutWords,
+    PhoneVerification,
     utcnow,
 )
 
@@ -220,7 +221,7 @@ def data_use_conversation_ids(s: Session) -> set[str]:
         for batch in _chunks(sorted(subjects)):
             ids |= set(s.scalars(select(Conversation.id).where(or_(
                 Conversation.subject.in_(batch),
-                Conversation.prefs["identified_subject"].as_string().in_(batch),
+                Conversation.identified_subject.in_(batch),
             ))))
     return ids
 
@@ -248,6 +249,8 @@ def _delete_conversations(s: Session, ids: Iterable[str]) -> tuple[int, int]:
     conversations = messages = 0
     for batch in _chunks(ids):
         s.execute(delete(CallbackRequest).where(CallbackRequest.conversation_id.in_(batch))
+                  .execution_options(synchronize_session=False))
+        s.execute(delete(PhoneVerification).where(PhoneVerification.conversation_id.in_(batch))
                   .execution_options(synchronize_session=False))
         messages += s.execute(delete(Message).where(Message.conversation_id.in_(batch))
                               .execution_options(synchronize_session=False)).rowcount
@@ -369,7 +372,7 @@ class SubjectRef:
 def subject_conversation_ids(s: Session, ref: SubjectRef) -> set[str]:
     conditions = [
         Conversation.subject == ref.pseudonym,
-        Conversation.prefs["identified_subject"].as_string() == ref.pseudonym,
+        Conversation.identified_subject == ref.pseudonym,
     ]
     if ref.address:
         conditions.append(Conversation.address == ref.address)
@@ -384,11 +387,11 @@ def _linked_subjects(s: Session, ref: SubjectRef, conv_ids: set[str]) -> set[str
     """The resident's pseudonyms: the one asked about, plus those of their conversations."""
     subjects = {ref.pseudonym}
     for batch in _chunks(sorted(conv_ids)):
-        for subject, prefs in s.execute(
-            select(Conversation.subject, Conversation.prefs).where(Conversation.id.in_(batch))
+        for subject, identified in s.execute(
+            select(Conversation.subject, Conversation.identified_subject)
+            .where(Conversation.id.in_(batch))
         ):
-            subjects.add(subject)
-            subjects.add((prefs or {}).get("identified_subject"))
+            subjects.update((subject, identified))
     subjects.discard(None)
     return subjects
 
@@ -489,6 +492,8 @@ def erase(db: Database, ref: SubjectRef, tracker: TrackerStore | str | None = No
                 delete(CallbackRequest).where(CallbackRequest.phone == ref.address)
                 .execution_options(synchronize_session=False)
             ).rowcount
+            s.execute(delete(PhoneVerification).where(PhoneVerification.address == ref.address)
+                      .execution_options(synchronize_session=False))
         for batch in _chunks(sorted(conv_ids)):
             result.callbacks_deleted += s.execute(
                 delete(CallbackRequest).where(CallbackRequest.conversation_id.in_(batch))

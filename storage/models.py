@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     Float,
@@ -26,6 +27,7 @@ from sqlalchemy.orm import declarative_base, relationship
 
 from core.vocabulary import (  # noqa: F401 - re-exported: the stored codes, defined once
     CHANNELS,
+    CONVERSATION_STATES,
     HANDOFF_REASONS,
     OPTOUT_ACTIONS,
     OPTOUT_METHODS,
@@ -33,6 +35,7 @@ from core.vocabulary import (  # noqa: F401 - re-exported: the stored codes, def
     ROLES,
     SENDERS,
     TICKET_STATUSES,
+    ConversationState,
 )
 
 Base = declarative_base()
@@ -47,7 +50,7 @@ def new_conversation_id() -> str:
     return secrets.token_urlsafe(24)
 
 
-STATES = ("bot", "waiting", "advisor", "closed")
+STATES = CONVERSATION_STATES
 
 
 class ConversationNotFound(LookupError):
@@ -59,14 +62,30 @@ class Conversation(Base):
 
     id = Column(String(64), primary_key=True, default=new_conversation_id)
     channel = Column(String(8), nullable=False)
-    state = Column(String(8), nullable=False, default="bot")
+    # Changed only through handoff/state.py (transition); the check constraint refuses strays.
+    state = Column(String(8), nullable=False, default=ConversationState.BOT.value)
     # Keyed pseudonym (HMAC) of the phone number, email or web session: never the raw value.
     subject = Column(String(64), index=True)
+    # The pseudonym of a phone number the resident has proved is theirs (web chat), whose
+    # register entries then apply to this conversation too.
+    identified_subject = Column(String(64), index=True)
     # Where replies go (a phone number for phone/SMS). Needed to answer; erased with the subject.
     address = Column(String(64))
     call_sid = Column(String(64), index=True)
-    # Per-conversation channel preferences and counters (slow speech, failed turns, last prompt).
-    prefs = Column(JSON, nullable=False, default=dict)
+    # Turn-taking (handoff/turns.py): turns in a row not heard or not understood.
+    failed_turns = Column(Integer, nullable=False, default=0)
+    # The payloads of the buttons the assistant offered in its latest turn: only these are
+    # accepted as button presses (anything else starting with "/" is plain text).
+    offered_payloads = Column(JSON, nullable=False, default=list)
+    # Phone: the caller asked for slower speech; what "press star" repeats.
+    slow_speech = Column(Boolean, nullable=False, default=False)
+    last_prompt = Column(Text)
+    # SMS: the "Reply PERSON" footer has been sent once in this thread.
+    sms_intro_sent = Column(Boolean, nullable=False, default=False)
+    # Web: when the resident's browser last read the conversation, and whether it polls (with
+    # JavaScript), so a chat whose page was closed can be marked abandoned.
+    last_seen_at = Column(DateTime)
+    polls = Column(Boolean, nullable=False, default=False)
     last_bot_text = Column(Text)
     data_use_opt_out = Column(Boolean, nullable=False, default=False)
     satisfaction = Column(Integer)
@@ -74,6 +93,13 @@ class Conversation(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     closed_at = Column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint(
+            "state IN (" + ", ".join(f"'{state}'" for state in CONVERSATION_STATES) + ")",
+            name="ck_conversations_state",
+        ),
+    )
 
     messages = relationship(
         "Message",
@@ -87,6 +113,24 @@ class Conversation(Base):
         order_by="HandoffTicket.id",
         cascade="all, delete-orphan",
     )
+
+
+class PhoneVerification(Base):
+    """A one-time code texted to a number a web resident gave us. Until they type it back, the
+    number is not their identity: choices in that chat stay with the conversation alone."""
+
+    __tablename__ = "phone_verifications"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        String(64), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    address = Column(String(32), nullable=False, index=True)  # normalised; erased with the chat
+    code_hash = Column(String(64), nullable=False)  # keyed HMAC of the code, never the code
+    attempts = Column(Integer, nullable=False, default=0)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    expires_at = Column(DateTime, nullable=False)
+    verified_at = Column(DateTime)
 
 
 class Message(Base):

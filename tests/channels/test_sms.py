@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from storage.models import HandoffTicket, Message, OptOutEvent
 from tests.channels.conftest import CALLER, Phone, parse
+from tests.handoff.test_payloads import OPT_OUT_PAYLOAD, script_rasa
 
 STOP_WORDS = ["STOP", "stop", "Stop.", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]
 
@@ -146,3 +147,47 @@ def test_an_unexpected_error_still_answers_valid_twiml(twilio, router, monkeypat
     monkeypatch.setattr(router, "sms_thread", broken)
     assert text(twilio, "hello") == [
         "Sorry, something went wrong. Please try again later or call us on 01432 260000."]
+
+
+def _tickets(db):
+    with db.session() as s:
+        return [(t.reason, t.priority) for t in s.scalars(select(HandoffTicket))]
+
+
+def test_sms_typed_payload_is_plain_text_but_a_numbered_reply_is_a_button(twilio, fake_rasa, db):
+    script_rasa(fake_rasa)
+
+    def sms(body: str) -> None:
+        text(twilio, body)
+
+    sms("hello")
+    sms("/safeguarding_concern")
+    assert fake_rasa.calls[-1]["text"] == "safeguarding_concern" and _tickets(db) == []
+    sms("hello")
+    sms("2")  # "Reply 2 for Do not keep my data"
+    assert fake_rasa.calls[-1]["text"] == OPT_OUT_PAYLOAD
+    assert [(e[0], e[2]) for e in _events(db)] == [("data_use", "button")]
+
+
+@pytest.mark.parametrize("word", ["STOP", "Stop.", "START"])
+def test_a_stop_that_cannot_be_recorded_is_retried_not_lost(twilio, router, db, monkeypatch,
+                                                            word):
+    from sqlalchemy.exc import OperationalError
+
+    def database_down(*_a, **_k):
+        raise OperationalError("INSERT INTO optout_events", {}, Exception("database is locked"))
+
+    if word == "START":
+        text(twilio, "STOP")
+    with monkeypatch.context() as m:
+        m.setattr(router, "record_choice", database_down)
+        response = twilio.post("/sms/incoming", {"From": CALLER, "Body": word,
+                                                 "MessageSid": "SM" + "2" * 32})
+        assert response.status_code == 503  # Twilio retries or uses the fallback URL
+        assert "something went wrong" not in response.get_data(as_text=True)
+    # Twilio's retry, once the database is back, records it.
+    assert text(twilio, word) == []
+    expected = [("sms", "opt_out", "text", "sms")]
+    if word == "START":
+        expected.append(("sms", "withdraw", "text", "sms"))
+    assert _events(db) == expected

@@ -544,3 +544,34 @@ def test_call_ending_while_waiting_is_marked_for_advisors(phone, db):
     with db.session() as s:
         texts = s.scalars(select(Message.text).where(Message.sender == "system")).all()
     assert texts[-1] == "Call ended while the caller was waiting for an advisor."
+
+
+# --- handovers are data: the phone words them, never the text chat's sentences ------------------
+
+
+def test_a_handover_is_worded_for_the_phone_not_the_text_chat(phone, fake_rasa, db,
+                                                              advisor_online):
+    from handoff.notices import TEXT_FAILURE
+
+    fake_rasa.reply_to("i need help with my housing", [
+        {"text": "I will get a person to help you."},
+        {"custom": {"handoff": {"reason": "housing", "priority": 2}}}])
+    phone.dial()
+    text = spoken(phone.say("i need help with my housing"))
+    assert text.startswith("I will get a person to help you.")
+    assert "You are number 1 in the queue." in text       # the phone's own words
+    assert "I have passed you to a person" not in text    # the text chat's, never spoken
+    with db.session() as s:  # the transcript keeps the text wording for the advisor
+        notes = s.scalars(select(Message.text).where(Message.sender == "system")).all()
+    assert any(n.startswith("I have passed you to a person") for n in notes)
+    assert TEXT_FAILURE not in text
+
+
+def test_a_standing_opt_out_met_mid_call_is_said_in_phone_words(phone, router, fake_rasa, db):
+    phone.dial()
+    conv = router.find_by_call(phone.sid)
+    router.record_choice(conv, "automated_assistant", "opt_out", method="text")
+    text = spoken(phone.say("when is my bin day"))
+    assert text.startswith("You told us you do not want to use the automated assistant, "
+                           "so I am putting you straight through to a person.")
+    assert fake_rasa.calls == []

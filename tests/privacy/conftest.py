@@ -32,12 +32,14 @@ def ago(days: float) -> datetime:
 def add_conversation(db, *, channel: str = "web", days_old: float = 0, state: str = "closed",
                      subject: str | None = None, address: str | None = None,
                      data_use: bool = False, ticket: str | None = None,
-                     texts: tuple[str, ...] = ("hello",), prefs: dict | None = None) -> str:
+                     texts: tuple[str, ...] = ("hello",),
+                     identified_subject: str | None = None) -> str:
     """A conversation whose every timestamp is `days_old` days ago; `ticket` is a status."""
     when = ago(days_old)
     with db.session() as s:
         conv = Conversation(channel=channel, state=state, subject=subject, address=address,
-                            prefs=prefs or {}, data_use_opt_out=data_use, created_at=when,
+                            identified_subject=identified_subject, data_use_opt_out=data_use,
+                            created_at=when,
                             updated_at=when, closed_at=when if state == "closed" else None)
         s.add(conv)
         s.flush()

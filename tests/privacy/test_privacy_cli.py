@@ -281,7 +281,7 @@ def _training_set(router, fake_rasa, db):
     router.handle(flagged, "SECRET-FLAGGED when is my bin day")
     # An earlier conversation of the same resident, from before they opted out.
     with db.session() as s:
-        s.add(Conversation(id="earlier-conv", channel="phone", state="closed", prefs={},
+        s.add(Conversation(id="earlier-conv", channel="phone", state="closed",
                            subject=optout.pseudonym("test-optout-key", "address", NUMBER),
                            created_at=ago(5), updated_at=ago(5)))
         s.add(Message(conversation_id="earlier-conv", sender="resident",

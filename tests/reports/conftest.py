@@ -43,7 +43,7 @@ EVENTS = [
 def seed(db) -> None:
     with db.session() as s:
         for conv_id, channel, created, score, tickets, intents in CONVERSATIONS:
-            s.add(Conversation(id=conv_id, channel=channel, state="closed", prefs={},
+            s.add(Conversation(id=conv_id, channel=channel, state="closed",
                                created_at=created, updated_at=created, satisfaction=score))
             s.flush()
             for reason, status in tickets:

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from storage.models import CallbackRequest, Conversation, HandoffTicket
+from storage.models import CallbackRequest, Conversation, HandoffTicket, Message
 from tests.web.conftest import post_form
 
 BUTTONS = [{"title": "Bin collections", "payload": "/ask_bins"},
@@ -255,3 +255,24 @@ def test_413_for_a_huge_form_post_is_html(client, app):
     r = post_form(client, "/", {"message": big})
     assert r.status_code == 413
     assert "Your message is too long" in r.get_data(as_text=True)
+
+
+def test_end_chat_forgets_the_conversation_on_this_computer(client, fake_rasa, db):
+    fake_rasa.reply_to("my address is 1 High Street", [{"text": "Thank you."}])
+    post_form(client, "/", {"message": "my address is 1 High Street"})
+    assert "1 High Street" in client.get("/").get_data(as_text=True)
+    r = post_form(client, "/end-chat", {})
+    assert r.status_code == 303
+    html = client.get("/").get_data(as_text=True)
+    assert "Your chat has ended" in html and "1 High Street" not in html
+    assert client.get("/api/chat").get_json()["messages"] == []
+    assert client.get("/transcript.txt").status_code == 404
+    with db.session() as s:  # the advisors still have it
+        texts = s.scalars(select(Message.text).order_by(Message.id)).all()
+    assert texts[-1] == "The resident ended the chat on their device."
+
+
+def test_pages_that_show_a_conversation_are_never_cached(client, fake_rasa):
+    post_form(client, "/", {"message": "hello"})
+    for path in ("/", "/api/chat", "/transcript.txt"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path

@@ -8,6 +8,8 @@ import pytest
 
 from channels import web_render as render
 from contact_assistant.pages import contrast_ratio, council_context, safe_colour, text_colour_on
+from core.vocabulary import ConversationState
+from handoff.router import ConversationSnapshot, MessageView
 
 
 @pytest.mark.parametrize("mimetype,body,status", [
@@ -73,16 +75,21 @@ def test_button_presses_show_their_titles():
     assert render.display_text(messages) == ["Pick", "Yes", "Talk to a person", "/unknown"]
 
 
+def _snapshot(state: str, messages: list[MessageView]) -> ConversationSnapshot:
+    return ConversationSnapshot(
+        conversation_id="c", channel="web", state=ConversationState(state), queue=None,
+        satisfaction=None, address=None, last_bot_text=None, failed_turns=0,
+        offered_payloads=(), slow_speech=False, last_prompt=None, sms_intro_sent=False,
+        callback_requested=False, messages=tuple(messages))
+
+
 def test_chat_view_quick_replies_only_on_the_latest_bot_turn():
-    snap = {"conversation_id": "c", "state": "bot", "queue": None, "satisfaction": None,
-            "messages": [
-                {"id": 1, "sender": "bot", "text": "a",
-                 "buttons": [{"title": "A", "payload": "/a"}], "sent_at": "2025-01-01T12:00:00Z"},
-                {"id": 2, "sender": "resident", "text": "hi", "buttons": [],
-                 "sent_at": "2025-01-01T12:01:00Z"},
-                {"id": 3, "sender": "bot", "text": "b",
-                 "buttons": [{"title": "B", "payload": "/b"}], "sent_at": "2025-06-01T12:01:00Z"},
-            ]}
+    messages = [
+        MessageView(1, "bot", "a", [{"title": "A", "payload": "/a"}], "2025-01-01T12:00:00Z"),
+        MessageView(2, "resident", "hi", [], "2025-01-01T12:01:00Z"),
+        MessageView(3, "bot", "b", [{"title": "B", "payload": "/b"}], "2025-06-01T12:01:00Z"),
+    ]
+    snap = _snapshot("bot", messages)
     view = render.chat_view(snap, tz="Europe/London", now=datetime(2025, 1, 1, 12, tzinfo=UTC),
                             session_seconds=1800, opening_hours="always", max_chars=1000)
     assert [bool(m["buttons"]) for m in view["messages"]] == [False, False, True]
@@ -90,7 +97,7 @@ def test_chat_view_quick_replies_only_on_the_latest_bot_turn():
     assert view["messages"][0]["time"] == "12:00pm"
     assert view["messages"][2]["time"] == "1:01pm"  # British Summer Time
     assert view["session_ends"] == "12:30pm" and view["last_id"] == 3
-    snap["state"] = "waiting"
+    snap = _snapshot("waiting", messages)
     view = render.chat_view(snap, tz="Europe/London", now=datetime(2025, 1, 1, tzinfo=UTC),
                             session_seconds=1800, opening_hours="always", max_chars=1000)
     assert not any(m["buttons"] for m in view["messages"]) and view["polling"]
@@ -116,8 +123,7 @@ def test_api_body_actions_follow_the_state():
 
 
 def test_transcript_is_plain_text():
-    snap = {"messages": [{"id": 1, "sender": "resident", "text": "<b>hi</b>", "buttons": [],
-                          "sent_at": "2025-01-01T09:05:00Z"}]}
+    snap = _snapshot("bot", [MessageView(1, "resident", "<b>hi</b>", [], "2025-01-01T09:05:00Z")])
     text = render.transcript(snap, council_name="Borsetshire Council", service_name="Chat",
                              tz="Europe/London", now=datetime(2025, 1, 1, 10, tzinfo=UTC))
     assert text.splitlines()[0] == "Borsetshire Council – Chat"
@@ -142,3 +148,14 @@ def test_council_context_from_config():
     assert ctx["council"]["phone_href"] == "tel:03001234567"
     assert ctx["council"]["opening_hours"] == "Monday to Friday, 9am to 5pm"
     assert ctx["COUNCIL_BRAND_COLOUR"] == "#112233" and ctx["session_minutes"] == 10
+
+
+@pytest.mark.parametrize("raw", [float("inf"), float("-inf"), float("nan"), 1e999])
+def test_after_that_is_not_a_number_is_refused(raw):
+    with pytest.raises(render.PayloadError, match="whole number"):
+        render.parse_after(raw)
+
+
+def test_a_rating_that_is_not_a_number_is_refused():
+    assert render.validate_rating(float("inf")) == (
+        None, "Select how satisfied you are with the help you got")

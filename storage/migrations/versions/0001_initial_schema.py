@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 08:20:51.641273
+Create Date: 2026-12-03 08:36:33.941420
 """
 
 import sqlalchemy as sa
@@ -76,9 +76,16 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=8), nullable=False),
         sa.Column("state", sa.String(length=8), nullable=False),
         sa.Column("subject", sa.String(length=64), nullable=True),
+        sa.Column("identified_subject", sa.String(length=64), nullable=True),
         sa.Column("address", sa.String(length=64), nullable=True),
         sa.Column("call_sid", sa.String(length=64), nullable=True),
-        sa.Column("prefs", sa.JSON(), nullable=False),
+        sa.Column("failed_turns", sa.Integer(), nullable=False),
+        sa.Column("offered_payloads", sa.JSON(), nullable=False),
+        sa.Column("slow_speech", sa.Boolean(), nullable=False),
+        sa.Column("last_prompt", sa.Text(), nullable=True),
+        sa.Column("sms_intro_sent", sa.Boolean(), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(), nullable=True),
+        sa.Column("polls", sa.Boolean(), nullable=False),
         sa.Column("last_bot_text", sa.Text(), nullable=True),
         sa.Column("data_use_opt_out", sa.Boolean(), nullable=False),
         sa.Column("satisfaction", sa.Integer(), nullable=True),
@@ -86,12 +93,19 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("closed_at", sa.DateTime(), nullable=True),
+        sa.CheckConstraint(
+            "state IN ('bot', 'waiting', 'advisor', 'closed', 'abandoned')",
+            name="ck_conversations_state",
+        ),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_conversations_call_sid"), ["call_sid"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_conversations_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_conversations_identified_subject"), ["identified_subject"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_conversations_subject"), ["subject"], unique=False)
 
@@ -283,6 +297,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("event_id"),
     )
     op.create_table(
+        "phone_verifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("conversation_id", sa.String(length=64), nullable=False),
+        sa.Column("address", sa.String(length=32), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.Column("verified_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("phone_verifications", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_phone_verifications_address"), ["address"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_phone_verifications_conversation_id"), ["conversation_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_phone_verifications_created_at"), ["created_at"], unique=False
+        )
+
+    op.create_table(
         "unanswered_questions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("conversation_id", sa.String(length=64), nullable=True),
@@ -344,6 +382,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_unanswered_questions_conversation_id"))
 
     op.drop_table("unanswered_questions")
+    with op.batch_alter_table("phone_verifications", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_phone_verifications_created_at"))
+        batch_op.drop_index(batch_op.f("ix_phone_verifications_conversation_id"))
+        batch_op.drop_index(batch_op.f("ix_phone_verifications_address"))
+
+    op.drop_table("phone_verifications")
     op.drop_table("optout_words")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_conversation_id"))
@@ -382,6 +426,7 @@ def downgrade() -> None:
     op.drop_table("libraries")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_conversations_subject"))
+        batch_op.drop_index(batch_op.f("ix_conversations_identified_subject"))
         batch_op.drop_index(batch_op.f("ix_conversations_created_at"))
         batch_op.drop_index(batch_op.f("ix_conversations_call_sid"))
 

@@ -88,7 +88,7 @@ def test_queue_and_transcript_update_themselves(live, page, db, router, fake_ras
     sync_api.expect(page.locator("[data-transcript] li").last).to_contain_text("You")
     assert page.evaluate("window.__same_page") is True
     assert page.input_value("#message") == ""
-    assert router.snapshot(conv)["messages"][-1].text.startswith("Thank you. Give me a moment")
+    assert router.snapshot(conv).messages[-1].text.startswith("Thank you. Give me a moment")
     assert page.problems == []
 
 

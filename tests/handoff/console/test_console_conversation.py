@@ -60,9 +60,9 @@ def test_web_conversation_both_sides_see_each_other(console, ticket_for, router,
                         data={"message": "Hello, I am Sam. How can I help?"})
     assert response.status_code == 303
     snap = router.snapshot(conv)
-    assert snap["state"] == "advisor"
-    assert snap["messages"][-1].sender == "advisor"
-    assert snap["messages"][-1].text == "Hello, I am Sam. How can I help?"
+    assert snap.state == "advisor"
+    assert snap.messages[-1].sender == "advisor"
+    assert snap.messages[-1].text == "Hello, I am Sam. How can I help?"
 
     rasa_calls = len(fake_rasa.calls)
     result = router.handle(conv, "My council tax bill is wrong")
@@ -107,13 +107,13 @@ def test_canned_reply_without_javascript(console, ticket_for, router, app):
     assert '<select class="govuk-select" id="canned" name="canned"' in page
     assert "Hello, my name is Sam." in page  # the advisor's name is filled in
     sam.post(f"/advisor/conversation/{ticket_id}/reply", data={"message": "", "canned": "1"})
-    assert router.snapshot(conv)["messages"][-1].text == ops.CANNED_REPLIES[1]
+    assert router.snapshot(conv).messages[-1].text == ops.CANNED_REPLIES[1]
     app.config["CANNED_REPLIES"] = ["Our own saved reply"]
     sam.post(f"/advisor/conversation/{ticket_id}/reply", data={"message": "", "canned": "0"})
-    assert router.snapshot(conv)["messages"][-1].text == "Our own saved reply"
+    assert router.snapshot(conv).messages[-1].text == "Our own saved reply"
     # Typed text wins over a chosen saved reply.
     sam.post(f"/advisor/conversation/{ticket_id}/reply", data={"message": "Typed", "canned": "0"})
-    assert router.snapshot(conv)["messages"][-1].text == "Typed"
+    assert router.snapshot(conv).messages[-1].text == "Typed"
 
 
 def test_sms_conversation_handled_from_the_console(console, router, fake_rasa, fake_twilio, db):
@@ -154,12 +154,12 @@ def test_sms_conversation_handled_from_the_console(console, router, fake_rasa, f
 
 def test_sms_reply_twilio_refuses_nothing_is_recorded(console, ticket_for, fake_twilio, router):
     sam, conv, ticket_id = _claimed(console, ticket_for, "sms")
-    before = len(router.snapshot(conv)["messages"])
+    before = len(router.snapshot(conv).messages)
     fake_twilio.fail = True
     response = sam.post(f"/advisor/conversation/{ticket_id}/reply", data={"message": "Hello"})
     assert response.status_code == 400
     assert "We could not send your text message. Try again." in response.get_data(as_text=True)
-    assert len(router.snapshot(conv)["messages"]) == before
+    assert len(router.snapshot(conv).messages) == before
 
 
 def test_sms_reply_respects_the_residents_sms_opt_out(console, ticket_for, fake_twilio, router):
@@ -230,7 +230,7 @@ def test_phone_tickets_get_no_text_replies(console, ticket_for, router):
     assert 'name="message"' not in page and "Take call" in page
     response = sam.post(f"/advisor/conversation/{ticket_id}/reply", data={"message": "hi"})
     assert response.status_code == 400
-    assert all(m.sender != "advisor" for m in router.snapshot(conv)["messages"])
+    assert all(m.sender != "advisor" for m in router.snapshot(conv).messages)
 
 
 def test_take_call_on_a_web_ticket_is_refused(console, ticket_for, fake_twilio, db):
@@ -297,8 +297,8 @@ def test_close_tells_the_resident_and_their_rating_is_stored(console, ticket_for
     assert "Conversation closed: referred to service." in sam.get("/advisor").get_data(
         as_text=True)
     snap = router.snapshot(conv)
-    assert snap["state"] == "closed"
-    assert snap["messages"][-1].text == ops.CLOSED_TEXT
+    assert snap.state == "closed"
+    assert snap.messages[-1].text == ops.CLOSED_TEXT
     router.rate(conv, 4)
     with db.session() as s:
         c = s.get(Conversation, conv)
@@ -310,7 +310,7 @@ def test_close_tells_the_resident_and_their_rating_is_stored(console, ticket_for
     # Closed: no more replies.
     again = sam.post(f"/advisor/conversation/{ticket_id}/reply", data={"message": "one more"})
     assert again.status_code == 303
-    assert router.snapshot(conv)["messages"][-1].text == ops.CLOSED_TEXT
+    assert router.snapshot(conv).messages[-1].text == ops.CLOSED_TEXT
 
 
 def test_hand_back_returns_the_resident_to_the_assistant(console, ticket_for, router, db,
@@ -319,7 +319,7 @@ def test_hand_back_returns_the_resident_to_the_assistant(console, ticket_for, ro
     response = sam.post(f"/advisor/conversation/{ticket_id}/hand-back")
     assert response.status_code == 303 and response.headers["Location"] == "/advisor"
     snap = router.snapshot(conv)
-    assert snap["state"] == "bot" and snap["messages"][-1].text == ops.HANDED_BACK_TEXT
+    assert snap.state == "bot" and snap.messages[-1].text == ops.HANDED_BACK_TEXT
     calls = len(fake_rasa.calls)
     assert router.handle(conv, "when is my bin day").state == "bot"
     assert len(fake_rasa.calls) == calls + 1
@@ -341,8 +341,8 @@ def test_only_the_claiming_advisor_acts_supervisors_may_read(console, ticket_for
                       (f"/advisor/conversation/{ticket_id}/hand-back", {})):
         for person in (alex, boss):
             person.post(url, data=data)
-    assert router.snapshot(conv)["state"] == "advisor"
-    assert all(m.text != "hijack" for m in router.snapshot(conv)["messages"])
+    assert router.snapshot(conv).state == "advisor"
+    assert all(m.text != "hijack" for m in router.snapshot(conv).messages)
     assert alex.get(f"/advisor/conversation/{ticket_id}").status_code == 303
     page = boss.get(f"/advisor/conversation/{ticket_id}").get_data(as_text=True)
     assert "Sam is handling this conversation." in page and 'name="message"' not in page
