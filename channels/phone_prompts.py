@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 # Under 35 words: that it is automated, that 0 reaches a person at any time, and how to hear
-# about data use. The notice version is recorded with the call (prefs), never read out: it
+# about data use. The notice version is recorded with the call (a system note), never read out: it
 # means nothing to a caller. The other keys are offered when they help (KEYS_HELP).
 GREETING = (
     "Hello. This is {council}'s automated assistant. "

@@ -35,7 +35,7 @@ from core.extensions import csrf
 from core.vocabulary import ConversationState
 from handoff.notices import HandoverCause
 from handoff.router import ConversationRouter, ConversationSnapshot, InvalidMessage, RouteResult
-from handoff.turns import TurnOutcome
+from handoff.turns import TurnOutcome, outcome_of
 from privacy.register import normalise_address
 
 log = logging.getLogger(__name__)
@@ -217,6 +217,9 @@ class VoiceFlow:
             return self.handover(call, voice, said, result.queue)
         said = said or [P.HOW_CAN_I_HELP]
         self.router.remember(conv, last_prompt=" ".join(said))
+        if outcome_of(result.intent) == TurnOutcome.NOT_UNDERSTOOD:
+            # One turn failed: the keys that could help (skip, repeat, slower) are worth saying.
+            return twiml.turn([*said, P.KEYS_HELP], voice, self.urls)
         return twiml.turn(said, voice, self.urls)
 
     def data_use(self, conv: str, voice: twiml.Voice) -> str:
