@@ -21,6 +21,7 @@ COMMAND_GROUPS = [
     "handoff.cli:queue",
     "privacy.cli:privacy",
     "channels.simulator:phone",
+    "delivery.cli:worker",
 ]
 
 
