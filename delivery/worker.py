@@ -261,7 +261,7 @@ class Worker:
             if row is None:
                 return 0
             if (status.updated and row.status_updated_at
-                    and status.updated < row.status_updated_at):
+                    and status.updated < row.status_updated_at.replace(microsecond=0)):
                 return 0  # older than a change made here since (e.g. in the console)
             if row.status == status.status and (row.status_note or None) == status.notes:
                 return 0
