@@ -32,6 +32,7 @@ class _Server:
         self.act_then_fail = 0
         self.act_then_hang = 0
         self.hang_seconds = 3.0
+        self.latency = 0.0  # seconds added to every answer (a slow back office)
         self.calls: list[tuple[str, str]] = []
         server = self
 
@@ -59,6 +60,7 @@ class _Server:
                                                       parse_qs(parts.query), body, self.headers)
                 if after == "hang":
                     time.sleep(server.hang_seconds)
+                time.sleep(server.latency)
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self._reply(status, answer)
 
