@@ -19,7 +19,7 @@ from core.delivery_settings import DeliverySettings, load_delivery_settings
 from services import outbox
 from services.postcodes import find_postcode
 from storage.db import Database
-from storage.models import Case, CaseStatusChange, utcnow
+from storage.models import Case, CaseStatusChange, Conversation, utcnow
 
 KINDS = {
     "missed_bin": "missed bin",
@@ -225,6 +225,22 @@ def check_case(db: Database, reference: str, proof: str | None) -> tuple[bool, C
         if row is None:
             return False, None
         return True, (_info(row) if proves_case(row, proof) else None)
+
+
+def caller_number(db: Database, conversation_id: str | None) -> tuple[str | None, str | None]:
+    """(channel, number) for a phone call or SMS thread: the number Twilio told us it came
+    from. None for web chat, where a typed number is not proof of anything."""
+    if not conversation_id:
+        return None, None
+    with db.session() as s:
+        row = s.get(Conversation, conversation_id)
+        if row is None:
+            return None, None
+        return row.channel, (row.address if row.channel in ("phone", "sms") else None)
+
+
+def case_exists(db: Database, reference: str) -> bool:
+    return check_case(db, reference, None)[0]
 
 
 def find_case(db: Database, reference: str) -> CaseInfo | None:
