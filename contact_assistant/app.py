@@ -27,6 +27,7 @@ BLUEPRINTS = [
     "handoff.console.views:bp",
     "reports.views:bp",
     "privacy.views:bp",
+    "handoff.console.cases:bp",
 ]
 
 
