@@ -67,7 +67,7 @@ class DeliverySettings:
     outbox_backoff_seconds: float = 30.0
     outbox_backoff_max_seconds: float = 3600.0
     outbox_lease_seconds: float = 120.0
-    worker_idle_seconds: float = 2.0
+    worker_idle_seconds: float = 1.0
     council_phone: str = "01432 260000"
 
     @property
@@ -121,6 +121,6 @@ def load_delivery_settings() -> DeliverySettings:
         outbox_backoff_seconds=_number("OUTBOX_BACKOFF_SECONDS", 30.0, 0.0),
         outbox_backoff_max_seconds=_number("OUTBOX_BACKOFF_MAX_SECONDS", 3600.0, 0.0),
         outbox_lease_seconds=_number("OUTBOX_LEASE_SECONDS", 120.0, 1.0),
-        worker_idle_seconds=_number("WORKER_IDLE_SECONDS", 2.0, 0.01),
+        worker_idle_seconds=_number("WORKER_IDLE_SECONDS", 1.0, 0.01),
         council_phone=_env("COUNCIL_PHONE", "01432 260000"),
     )

@@ -40,6 +40,7 @@ from storage.models import Case, Conversation
 
 log = logging.getLogger("delivery.worker")
 STATUS_BATCH = 50
+CHECK_RETRY_SECONDS = 30.0
 # How far back to look for a post that may have arrived before a crash.
 FIND_POSTED_SLACK = timedelta(minutes=10)
 
@@ -82,6 +83,7 @@ class Worker:
         self.worker_id = worker_id or new_worker_id()
         self.codes_checked = False
         self._next_poll = 0.0
+        self._next_check = 0.0
 
     # --- start-up ----------------------------------------------------------------------------
 
@@ -106,7 +108,10 @@ class Worker:
         log.info("worker %s started", self.worker_id)
         while not stop.is_set():
             try:
-                if self.open311 is not None and not self.codes_checked:
+                if (self.open311 is not None and not self.codes_checked
+                        and time.monotonic() >= self._next_check):
+                    # Back office down at start-up: posts wait, everything else goes on.
+                    self._next_check = time.monotonic() + CHECK_RETRY_SECONDS
                     self.check_backoffice()
                 handled = self.run_once(stop=stop)
                 if time.monotonic() >= self._next_poll:
