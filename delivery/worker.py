@@ -148,16 +148,28 @@ class Worker:
             else:
                 self._update(message, case)
         except DeliveryError as exc:
-            state = outbox.mark_retry(
-                self.db, message.id, self.worker_id, attempts=message.attempts, error=str(exc),
-                max_attempts=self.settings.outbox_max_attempts,
-                base=self.settings.outbox_backoff_seconds,
-                ceiling=self.settings.outbox_backoff_max_seconds,
-                maybe_sent=exc.maybe_sent or message.maybe_sent and not exc.permanent,
-                permanent=exc.permanent,
-            )
-            log.warning("outbox %s (%s) attempt %s failed (%s): %s", message.id, message.kind,
-                        message.attempts, state, exc)
+            self._retry(message, exc)
+        except SQLAlchemyError:
+            raise  # the loop waits and tries again; the lease brings the message back
+        except Exception as exc:  # noqa: BLE001 - one bad message must not stop the worker
+            # The outcome is unknown, so the next try asks the provider first. No traceback:
+            # an exception's text can carry an address.
+            log.error("outbox %s (%s): unexpected %s", message.id, message.kind,
+                      type(exc).__name__)
+            self._retry(message, DeliveryError(f"unexpected {type(exc).__name__}",
+                                               maybe_sent=True))
+
+    def _retry(self, message: outbox.Claimed, exc: DeliveryError) -> None:
+        state = outbox.mark_retry(
+            self.db, message.id, self.worker_id, attempts=message.attempts, error=str(exc),
+            max_attempts=self.settings.outbox_max_attempts,
+            base=self.settings.outbox_backoff_seconds,
+            ceiling=self.settings.outbox_backoff_max_seconds,
+            maybe_sent=exc.maybe_sent or (message.maybe_sent and not exc.permanent),
+            permanent=exc.permanent,
+        )
+        log.warning("outbox %s (%s) attempt %s failed (%s): %s", message.id, message.kind,
+                    message.attempts, state, exc)
 
     def _done(self, message: outbox.Claimed, state: str, *, result: dict | None = None,
               note: str | None = None) -> None:
@@ -344,8 +356,8 @@ class Worker:
                                            message.idempotency_key)
             self._done(message, "sent", result={"id": sent_id, "via": "notify", "text": text})
         elif route == "twilio" and self.twilio is not None:
-            if message.maybe_sent and (found := self.twilio.already_sent(
-                    number, text, case.created_at - FIND_POSTED_SLACK)):
+            since = (message.created_at or case.created_at) - FIND_POSTED_SLACK
+            if message.maybe_sent and (found := self.twilio.already_sent(number, text, since)):
                 self._done(message, "sent", result={"id": found, "via": "twilio", "text": text})
                 return
             sent_id = self.twilio.send(number, text)

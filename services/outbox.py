@@ -46,6 +46,7 @@ class Claimed:
     # True when an earlier attempt may have reached the provider (its lease ran out, or it
     # timed out): the worker asks the provider before sending again.
     maybe_sent: bool
+    created_at: datetime | None = None
 
 
 def enqueue(session: Session, *, kind: str, key: str, case_id: int | None = None,
@@ -101,7 +102,8 @@ def claim(db: Database, worker_id: str, *, limit: int = 10, lease_seconds: float
             s.refresh(row)
             maybe_sent = state == "sending" or (last_error or "").startswith("maybe sent")
             claimed.append(Claimed(row.id, row.kind, row.idempotency_key, row.case_id,
-                                   dict(row.payload or {}), row.attempts, maybe_sent))
+                                   dict(row.payload or {}), row.attempts, maybe_sent,
+                                   row.created_at))
     return claimed
 
 

@@ -214,3 +214,51 @@ def test_enqueueing_the_same_work_twice_keeps_one_message(db):
         first = outbox.enqueue(s, kind="email", key="update:HC-1:1")
         second = outbox.enqueue(s, kind="email", key="update:HC-1:1")
         assert first.id == second.id
+
+
+# --- texts through Twilio ----------------------------------------------------------------------
+
+
+class TwilioWithHistory:
+    """Twilio's REST client as the sender uses it: messages.create and messages.list."""
+
+    def __init__(self, fail_times: int = 0, error: type[Exception] = RuntimeError) -> None:
+        self.sent: list[dict] = []
+        self.fail_times, self.error = fail_times, error
+        self.messages = self
+
+    def create(self, **kwargs):
+        if self.fail_times:
+            self.fail_times -= 1
+            self.sent.append(kwargs)  # it went out, but the answer was lost
+            raise self.error("connection reset")
+        self.sent.append(kwargs)
+        return type("Msg", (), {"sid": f"SM{len(self.sent)}"})()
+
+    def list(self, **kwargs):
+        return [type("Msg", (), {"sid": "SM-found", "body": m["body"]})()
+                for m in self.sent if m["to"] == kwargs["to"]]
+
+
+def test_texts_go_through_twilio_when_the_council_chooses_it(db):
+    from delivery.sms import TwilioSender
+
+    twilio = TwilioWithHistory()
+    settings = delivery_settings(sms_updates_via="twilio")
+    report(db, settings, preference="text message", email=None, phone="07700 900123")
+    drain(make_worker(db, settings, twilio=TwilioSender(twilio, "+441432000000")))
+    [text] = twilio.sent
+    assert text["to"] == "+447700900123" and text["from_"] == "+441432000000"
+    assert "We have your report" in text["body"] and "call 01432 260000" in text["body"]
+
+
+def test_an_unexpected_error_is_retried_without_stopping_the_worker_or_sending_twice(db):
+    from delivery.sms import TwilioSender
+
+    twilio = TwilioWithHistory(fail_times=1)
+    settings = delivery_settings(sms_updates_via="twilio")
+    report(db, settings, preference="text message", email=None, phone="07700 900123")
+    drain(make_worker(db, settings, twilio=TwilioSender(twilio, "+441432000000")))
+    assert len(twilio.sent) == 1  # the retry found the text it had already sent
+    [row] = outbox.messages(db)
+    assert (row.state, row.result["id"]) == ("sent", "SM-found")
