@@ -6,6 +6,8 @@ resident's update) in the same transaction (services/outbox.py); the worker deli
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.delivery_settings import DeliverySettings, load_delivery_settings
+from core.settings import ConfigError
 from services import outbox
 from services.postcodes import find_postcode
 from storage.db import Database
@@ -37,8 +40,21 @@ STATUS_SOURCES = ("bot", "open311", "import", "console")
 _REFERENCE = re.compile(r"(?<![A-Za-z0-9])(?:[Hh]\s*[Cc]\s*-?\s*)?([0-9]{6})(?![0-9])")
 
 
+log = logging.getLogger(__name__)
+
+
 class CaseError(RuntimeError):
     pass
+
+
+def delivery_settings() -> DeliverySettings:
+    """The delivery settings; if they are invalid, still queue the back-office post when a
+    back office is named (the worker refuses to start and says why; nothing is lost)."""
+    try:
+        return load_delivery_settings()
+    except ConfigError as exc:
+        log.warning("delivery settings are invalid (%s); reports are queued regardless", exc)
+        return DeliverySettings(open311_base_url=os.environ.get("OPEN311_BASE_URL", "").strip())
 
 
 def new_reference() -> str:
@@ -173,7 +189,7 @@ def create_case(
                 )
                 s.add(row)
                 s.flush()
-                _enqueue_new_case(s, row, delivery or load_delivery_settings(), text_reference)
+                _enqueue_new_case(s, row, delivery or delivery_settings(), text_reference)
                 return _info(row)
         except IntegrityError:
             continue  # someone else took the reference between our check and insert
@@ -182,7 +198,8 @@ def create_case(
 
 def _enqueue_new_case(session: Session, row: Case, delivery: DeliverySettings,
                       text_reference: bool) -> None:
-    if delivery.open311_enabled and delivery.service_code(row.kind):
+    codes = delivery.open311_service_codes
+    if delivery.open311_enabled and (not codes or delivery.service_code(row.kind)):
         outbox.enqueue(session, kind="open311_post", key=f"open311:{row.reference}",
                        case_id=row.id, payload={"reference": row.reference})
     record_status(session, row, "Received", None, source="bot")

@@ -15,10 +15,16 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from core.delivery_settings import load_delivery_settings
 from handoff.console.auth import role_required
 from services import outbox
-from services.cases import KINDS, STATUSES, CaseError, find_reference, set_status
+from services.cases import (
+    KINDS,
+    STATUSES,
+    CaseError,
+    delivery_settings,
+    find_reference,
+    set_status,
+)
 from storage.models import AuditLog, Case, OutboxMessage
 
 bp = Blueprint("cases", __name__, url_prefix="/advisor/cases", template_folder="templates")
@@ -77,7 +83,7 @@ def index():
             OutboxMessage.case_id.in_([c.id for c in cases])))}
         problems = s.scalar(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.state == "failed")) or 0
-    backoffice = load_delivery_settings().open311_enabled
+    backoffice = delivery_settings().open311_enabled
     rows = [{
         "reference": c.reference, "kind": KINDS.get(c.kind, c.kind), "status": c.status,
         "updated": _local(c.status_updated_at or c.updated_at),

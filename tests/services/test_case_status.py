@@ -180,3 +180,11 @@ def test_cli_import_case_status(db, database_url, tmp_path, monkeypatch):
     assert bad.exit_code == 1
     assert "nothing was imported" in bad.output
     assert "row 2: no case has the reference HC-999999" in bad.output
+
+
+def test_invalid_delivery_settings_still_queue_the_report_for_the_back_office(db, monkeypatch):
+    monkeypatch.setenv("OPEN311_BASE_URL", "https://backoffice.example.gov.uk/open311")
+    monkeypatch.delenv("OPEN311_API_KEY", raising=False)  # the worker will refuse and say why
+    create_case(db, kind="pothole", location="Kings Acre Road, Hereford",
+                contact_preference="no updates")
+    assert [m.kind for m in outbox.messages(db)] == ["open311_post"]
