@@ -1,6 +1,7 @@
-"""The worker as a real process (`python -m delivery`), killed with SIGKILL while a back-office
-post and then a Notify send are in flight: after restarts, every report and every notification
-has arrived exactly once."""
+"""The worker as a real process (`python -m delivery`), configured by environment variables
+alone, killed with SIGKILL while a back-office post and then a Notify send are in flight: after
+restarts, every report and every notification has arrived exactly once, and a status change in
+the back office is read back and reaches the resident."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import time
 from collections import Counter
 
 from services import outbox
-from services.cases import create_case
+from services.cases import create_case, find_case
 from tests.delivery.conftest import CODES, OPTOUT_KEY, delivery_settings
 from tests.delivery.servers import NotifyServer, Open311Server
 from tests.stack import ROOT
@@ -85,6 +86,12 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     third = start_worker(env)
     try:
         wait_for(lambda: all_final(db) and len(outbox.messages(db)) == 2 * REPORTS, 60)
+        # 4. Status read back from the back office reaches "check my case" and the resident.
+        request_id = next(r for r, row in open311_server.requests.items()
+                          if references[0] in row["description"])
+        open311_server.set_status(request_id, "fixed", "Filled in on Tuesday.")
+        wait_for(lambda: find_case(db, references[0]).status == "Fixed", 30)
+        wait_for(lambda: len(notify_server.sent) == REPORTS + 1, 30)
     finally:
         third.send_signal(signal.SIGTERM)
         assert third.wait(20) == 0  # a clean stop on SIGTERM
@@ -92,6 +99,13 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     posted = Counter(ref for post in open311_server.posts for ref in references
                      if ref in post["description"])
     assert posted == dict.fromkeys(references, 1)
-    emailed = Counter(n["email_address"] for n in notify_server.sent)
+    received = [n for n in notify_server.sent if "We have your report" in
+                n["personalisation"]["message"]]
+    emailed = Counter(n["email_address"] for n in received)
     assert emailed == {f"resident{n}@example.org": 1 for n in range(REPORTS)}
+    [fixed] = [n for n in notify_server.sent if n not in received]
+    assert fixed["email_address"] == "resident0@example.org"
+    assert "It is fixed" in fixed["personalisation"]["message"]
+    assert find_case(db, references[0]).status_note == "Filled in on Tuesday."
     assert {m.state for m in outbox.messages(db)} == {"sent"}
+    assert len(outbox.messages(db)) == 2 * REPORTS + 1
