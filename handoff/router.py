@@ -21,6 +21,7 @@ from handoff.rasa_client import AssistantUnavailable, RasaClient
 from handoff.signals import REASON_PRIORITY, ChoiceSignal, Reply, parse_bot_messages
 from privacy import register as optout
 from privacy.redaction import redact, redact_data
+from services import contact_details
 from storage.db import Database
 from storage.models import (
     CallbackRequest,
@@ -191,6 +192,8 @@ class ConversationRouter:
             if conv.state == "closed":
                 conv.state = "bot"
                 conv.closed_at = None
+            # An address the bot asked for is kept here, never sent to Rasa (it gets `clean`).
+            contact_details.remember(conv, text)
             resident_msg = Message(conversation_id=conv.id, sender="resident", text=clean)
             s.add(resident_msg)
             s.flush()
@@ -246,6 +249,8 @@ class ConversationRouter:
                 result.replies.append(reply)
             if parsed.replies:
                 conv.last_bot_text = " ".join(r.text for r in parsed.replies)
+            if parsed.collect:
+                contact_details.expect(conv, parsed.collect)
             for choice in parsed.choices:
                 self._record_choice(s, conv, choice, method, clean)
                 result.recorded_choices.append(choice)

@@ -25,7 +25,9 @@ from bot.actions.common import (
     system_failure,
 )
 from bot.actions.forms import CouncilFormValidation
+from services import contact_details
 from services.cases import KINDS, CaseError, caller_number, create_case, spoken_reference
+from services.contact_details import email_address, phone_number
 from services.postcodes import find_postcode
 
 _NEGATIVE = re.compile(r"\b(no|none|nope|nah|not|don'?t|do not|nothing|never)\b")
@@ -48,33 +50,6 @@ _DETAILS = re.compile(
     r"\b(details?|what'?s wrong|description|describe|problem|what happened|bin|pothole|light|"
     r"rubbish)\b"
 )
-
-
-_EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
-
-
-def email_address(text: str) -> str | None:
-    """'Sam@Example.org' or, said aloud, 'sam at example dot org' -> 'sam@example.org'."""
-    low = " ".join(text.lower().split()).rstrip(".")
-    low = re.sub(r"\s+at\s+", "@", low)
-    low = re.sub(r"\s+dot\s+", ".", low).replace(" ", "")
-    return low if _EMAIL_ADDRESS.match(low) and len(low) <= 254 else None
-
-
-def phone_number(text: str) -> str | None:
-    """A UK phone number in any usual form -> E.164 ('07700 900123' -> '+447700900123')."""
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(text, "GB")
-    except phonenumbers.NumberParseException:
-        return None
-    # Ofcom's drama range (07700 900xxx) is not "valid" to phonenumbers but is a real shape:
-    # any ten-digit UK national number is accepted.
-    uk_shape = number.country_code == 44 and len(str(number.national_number)) == 10
-    if not (phonenumbers.is_valid_number(number) or uk_shape):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def yes_or_no(text: str, intent: str | None) -> bool | None:
@@ -157,10 +132,13 @@ class ValidateReportForm(CouncilFormValidation):
         text = str(value or "")
         if contact_choice(text) == "no updates" and not re.search(r"\d|@", text):
             return {"contact_detail": None, "contact_preference": "no updates"}
-        if tracker.get_slot("contact_preference") == "email":
-            detail = email_address(text)
+        kind = "email" if tracker.get_slot("contact_preference") == "email" else "phone"
+        placeholder = f"[redacted: {kind}]"
+        if placeholder in text:
+            # The router kept the address itself (Rasa only ever sees this placeholder).
+            detail: str | None = placeholder
         else:
-            detail = phone_number(text)
+            detail = email_address(text) if kind == "email" else phone_number(text)
         if detail is None:
             dispatcher.utter_message(response="utter_contact_detail_invalid")
         return {"contact_detail": detail, "report_change": None}
@@ -219,6 +197,8 @@ class ActionSubmitReport(Action):
         kind = tracker.get_slot("report_kind")
         detail = tracker.get_slot("contact_detail")
         try:
+            if detail and detail.startswith("[redacted"):
+                detail = contact_details.take(db(), tracker.sender_id)
             _channel, caller = caller_number(db(), tracker.sender_id)
             email = detail if detail and "@" in detail else None
             phone = detail if detail and not email else caller
@@ -235,3 +215,18 @@ class ActionSubmitReport(Action):
             reference_spoken=spoken_reference(case.reference),
         )
         return clear + [SlotSet("case_reference", case.reference)]
+
+
+class ActionAskContactDetail(Action):
+    """Asks for the email address or number, and tells the router to keep the answer itself:
+    Rasa only ever sees it redacted (services/contact_details.py)."""
+
+    def name(self) -> str:
+        return "action_ask_contact_detail"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        kind = "email" if tracker.get_slot("contact_preference") == "email" else "phone"
+        dispatcher.utter_message(response="utter_ask_contact_detail")
+        dispatcher.utter_message(json_message={"collect": kind})
+        return []

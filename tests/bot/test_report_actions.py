@@ -363,3 +363,34 @@ def test_an_email_given_in_the_form_is_kept_on_the_case(bot_db, dispatcher, doma
         case = s.scalars(
             select(Case).where(Case.reference == dispatcher.messages[0]["reference"])).one()
         assert (case.contact_email, case.contact_phone) == ("sam@example.org", None)
+
+
+def test_the_redacted_address_is_accepted_and_the_case_gets_the_kept_one(
+        bot_db, dispatcher, domain):
+    from storage.models import Conversation
+
+    result = validate(dispatcher, domain, "[redacted: email]", "inform", "contact_detail",
+                      slots=FILLED)
+    assert result["contact_detail"] == "[redacted: email]"
+    with bot_db.session() as s:
+        row = Conversation(channel="web", prefs={"contact_detail": "sam@example.org"})
+        s.add(row)
+        s.flush()
+        conversation = row.id
+    slots = FILLED | {"report_confirmed": True, "contact_detail": "[redacted: email]"}
+    run(ActionSubmitReport(), dispatcher, make_tracker(slots=slots, sender_id=conversation),
+        domain)
+    with bot_db.session() as s:
+        case = s.scalars(
+            select(Case).where(Case.reference == dispatcher.messages[-1]["reference"])).one()
+        assert case.contact_email == "sam@example.org"
+        assert "contact_detail" not in s.get(Conversation, conversation).prefs
+
+
+def test_asking_for_the_address_tells_the_router_to_keep_it(dispatcher, domain):
+    from bot.actions.reports import ActionAskContactDetail
+
+    run(ActionAskContactDetail(), dispatcher,
+        make_tracker(slots=FILLED | {"contact_preference": "text message"}), domain)
+    assert responses(dispatcher) == ["utter_ask_contact_detail", None]
+    assert signals(dispatcher) == [{"collect": "phone"}]

@@ -1,0 +1,59 @@
+"""Web chat against the real Rasa and action server: a report asks for the email address the
+resident chose for updates, keeps it on the case with the "received" update queued, and
+"check my case" tells the status only with the postcode on the case."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+from sqlalchemy import create_engine, select
+
+from storage.models import Case, OutboxMessage
+
+
+def say(web: requests.Session, stack, text: str) -> str:
+    r = web.post(f"{stack.base_url}/api/chat", json={"text": text}, timeout=30)
+    assert r.status_code == 200, r.text
+    return " ".join(reply["text"] for reply in r.json()["replies"])
+
+
+def test_a_web_report_with_email_updates_then_checking_the_case(stack):
+    web = requests.Session()
+    say(web, stack, "hello")
+    heard = say(web, stack, "I want to report a pothole")
+    answers = [
+        ("where", "outside 12 High Street, Hereford HR1 2AB"),
+        ("tell me about", "a deep pothole in the middle of the lane"),
+        ("keep you updated", "email please"),
+        ("email address", "Sam@Example.org"),
+        ("shall i send", "yes"),
+    ]
+    for cue, answer in answers:
+        assert cue in heard.lower(), (cue, heard)
+        heard = say(web, stack, answer)
+    reference = re.search(r"HC-\d{6}", heard).group(0)
+
+    engine = create_engine(stack.database_url)
+    with engine.connect() as conn:
+        case = conn.execute(select(Case.id, Case.contact_email, Case.postcode)
+                            .where(Case.reference == reference)).one()
+        kinds = conn.execute(select(OutboxMessage.kind)
+                             .where(OutboxMessage.case_id == case.id)).scalars().all()
+    engine.dispose()
+    assert (case.contact_email, case.postcode) == ("sam@example.org", "HR1 2AB")
+    assert kinds == ["email"]  # the "received" update, queued with the case
+
+    heard = say(web, stack, "what's the status of my case")
+    assert "reference" in heard.lower(), heard
+    heard = say(web, stack, reference)
+    assert "postcode" in heard.lower(), heard
+    heard = say(web, stack, "HR9 7AN")  # not the postcode on the case
+    assert "a case with that reference exists" in heard.lower(), heard
+    assert "Received" not in heard
+
+    say(web, stack, "what's the status of my case")
+    heard = say(web, stack, reference)
+    if "postcode" in heard.lower():
+        heard = say(web, stack, "HR1 2AB")
+    assert "Status: Received" in heard, heard
