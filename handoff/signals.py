@@ -103,6 +103,6 @@ def parse_bot_messages(messages: list[dict[str, Any]]) -> ParsedReplies:
                 )
         if custom.get("choices") is True:
             parsed.wants_choices_report = True
-        if custom.get("collect") in ("email", "phone"):
+        if custom.get("collect") in ("email", "phone", "proof"):
             parsed.collect = custom["collect"]
     return parsed

@@ -14,7 +14,7 @@ import re
 from storage.db import Database
 from storage.models import Conversation
 
-KINDS = ("email", "phone")
+KINDS = ("email", "phone", "proof")  # proof: either, to check a case (lookups)
 PREF_COLLECT = "collect_contact"
 PREF_DETAIL = "contact_detail"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]{2,}")
@@ -54,6 +54,8 @@ def phone_number(text: str) -> str | None:
 
 
 def extract(kind: str, text: str) -> str | None:
+    if kind == "proof":
+        return email_address(text) or phone_number(text)
     return email_address(text) if kind == "email" else phone_number(text)
 
 

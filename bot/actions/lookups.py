@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.actions.bins import answer_bin_days
 from bot.actions.common import db, latest_entity, latest_text, system_failure
 from bot.actions.forms import CouncilFormValidation
-from services import cases, dates, libraries, planning
+from services import cases, contact_details, dates, libraries, planning
 from services.hours import describe_opening_hours
 from services.postcodes import find_postcode
 
@@ -23,9 +23,11 @@ from services.postcodes import find_postcode
 
 
 def _proof(tracker: Tracker, given: str | None) -> str:
-    """What the resident gave as proof, plus the number a call or text came from."""
+    """What the resident gave as proof (a typed email or number reaches us redacted: the
+    router kept it, services/contact_details.py), plus the number a call or text came from."""
     _channel, caller = cases.caller_number(db(), tracker.sender_id)
-    return " ".join(p for p in (given, caller) if p)
+    kept = contact_details.take(db(), tracker.sender_id) if "[redacted" in (given or "") else None
+    return " ".join(p for p in (given, kept, caller) if p)
 
 
 def answer_case(dispatcher: CollectingDispatcher, tracker: Tracker, reference: str,
@@ -90,6 +92,20 @@ class ActionCaseStatus(Action):
             dispatcher.utter_message(response="utter_form_stopped")
             return []
         return answer_case(dispatcher, tracker, reference, tracker.get_slot("case_proof"))
+
+
+class ActionAskCaseProof(Action):
+    """Asks for the postcode or contact detail, and tells the router to keep a typed email or
+    number itself (Rasa sees it redacted)."""
+
+    def name(self) -> str:
+        return "action_ask_case_proof"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(response="utter_ask_case_proof")
+        dispatcher.utter_message(json_message={"collect": "proof"})
+        return []
 
 
 # --- planning applications -------------------------------------------------------------------

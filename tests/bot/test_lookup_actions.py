@@ -369,3 +369,29 @@ def test_database_failure_is_honest_and_hands_over(dispatcher, domain, tmp_path,
     assert responses(dispatcher) == ["utter_system_failure", None]
     handoff = signals(dispatcher)[0]["handoff"]
     assert (handoff["reason"], handoff["priority"]) == ("system_failure", 2)
+
+
+def test_a_typed_email_proves_the_case_though_rasa_only_sees_it_redacted(bot_db, dispatcher,
+                                                                         domain):
+    from services.cases import create_case
+    from storage.models import Conversation
+
+    case = create_case(bot_db, kind="pothole", location="Kings Acre Road, Hereford",
+                       contact_preference="email", contact_email="sam@example.org")
+    with bot_db.session() as s:
+        row = Conversation(channel="web", prefs={"contact_detail": "sam@example.org"})
+        s.add(row)
+        s.flush()
+        conversation = row.id
+    tracker = make_tracker(slots={"case_reference": case.reference,
+                                  "case_proof": "[redacted: email]"}, sender_id=conversation)
+    run(ActionCaseStatus(), dispatcher, tracker, domain)
+    assert only(dispatcher)["response"] == "utter_case_status"
+
+
+def test_asking_for_proof_tells_the_router_to_keep_an_address(dispatcher, domain):
+    from bot.actions.lookups import ActionAskCaseProof
+
+    run(ActionAskCaseProof(), dispatcher, make_tracker(), domain)
+    assert responses(dispatcher) == ["utter_ask_case_proof", None]
+    assert signals(dispatcher) == [{"collect": "proof"}]

@@ -44,16 +44,21 @@ def test_a_web_report_with_email_updates_then_checking_the_case(stack):
     assert (case.contact_email, case.postcode) == ("sam@example.org", "HR1 2AB")
     assert kinds == ["email"]  # the "received" update, queued with the case
 
+    # The reference is remembered from the report; the status needs the postcode or address.
     heard = say(web, stack, "what's the status of my case")
-    assert "reference" in heard.lower(), heard
-    heard = say(web, stack, reference)
     assert "postcode" in heard.lower(), heard
     heard = say(web, stack, "HR9 7AN")  # not the postcode on the case
     assert "a case with that reference exists" in heard.lower(), heard
     assert "Received" not in heard
 
-    say(web, stack, "what's the status of my case")
-    heard = say(web, stack, reference)
+    heard = say(web, stack, "what's the status of my case")
+    heard = say(web, stack, "sam@example.org")  # reaches Rasa redacted; the router kept it
+    assert f"Case {reference}" in heard and "Status: Received" in heard, heard
+
+    # A different resident with only the reference is not told anything about it.
+    other = requests.Session()
+    say(other, stack, "hello")
+    heard = say(other, stack, f"what's the status of {reference}")
     if "postcode" in heard.lower():
-        heard = say(web, stack, "HR1 2AB")
-    assert "Status: Received" in heard, heard
+        heard = say(other, stack, "HR4 0AA")
+    assert "a case with that reference exists" in heard.lower(), heard
