@@ -1,8 +1,8 @@
 """Two worker processes on one PostgreSQL outbox (SELECT ... FOR UPDATE SKIP LOCKED): they
 share the work, and every report and notification is delivered exactly once.
 
-Marked `topology`: it starts PostgreSQL on loopback through scripts/topology.sh, like the
-production-topology tests (`make topology-test`)."""
+Part of `make topology-test`: PostgreSQL on loopback through scripts/topology.sh (the shared
+`services` fixture); the Open311 and Notify stand-ins are tests/delivery/servers.py."""
 
 from __future__ import annotations
 
@@ -19,13 +19,24 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
 from tests.delivery.conftest import delivery_settings
+from tests.delivery.servers import NotifyServer, Open311Server
 from tests.delivery.test_worker_killed import start_worker, wait_for, worker_env
-from tests.topology.harness import services_fixture
 
-__all__ = ["services_fixture"]  # the shared `services` fixture (PostgreSQL, Redis)
-
-pytestmark = pytest.mark.topology
 REPORTS = 40
+
+
+@pytest.fixture
+def open311_server():
+    server = Open311Server().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def notify_server():
+    server = NotifyServer().start()
+    yield server
+    server.stop()
 
 
 def test_two_workers_on_postgresql_deliver_each_message_once(
