@@ -192,8 +192,8 @@ class ConversationRouter:
             if conv.state == "closed":
                 conv.state = "bot"
                 conv.closed_at = None
-            # An address the bot asked for is kept here, never sent to Rasa (it gets `clean`).
-            contact_details.remember(conv, text)
+            # An address the bot asked for is kept here and never sent to Rasa, even spoken.
+            clean = contact_details.remember(conv, text) or clean
             resident_msg = Message(conversation_id=conv.id, sender="resident", text=clean)
             s.add(resident_msg)
             s.flush()

@@ -59,17 +59,23 @@ def extract(kind: str, text: str) -> str | None:
     return email_address(text) if kind == "email" else phone_number(text)
 
 
-def remember(conversation: Conversation, text: str) -> None:
+def remember(conversation: Conversation, text: str) -> str | None:
     """Router side, in its own transaction: if the bot asked for an address last turn, keep
-    the one in `text` (or forget an old one). Always stops collecting after one answer."""
+    the one in `text`. Returns what Rasa should be sent instead of the text ("[redacted:
+    email]" or "[redacted: phone]"), so not even a spoken address ("sam at example dot org",
+    which redaction does not catch) reaches it; None when nothing was kept. Always stops
+    collecting after one answer."""
     prefs = dict(conversation.prefs or {})
     kind = prefs.pop(PREF_COLLECT, None)
     if kind not in KINDS:
-        return
+        return None
     detail = extract(kind, text)
     if detail:
         prefs[PREF_DETAIL] = detail
     conversation.prefs = prefs
+    if not detail:
+        return None
+    return "[redacted: email]" if "@" in detail else "[redacted: phone]"
 
 
 def expect(conversation: Conversation, kind: str) -> None:

@@ -46,3 +46,15 @@ def test_an_address_is_only_kept_when_the_bot_asked_for_one(router, fake_rasa, d
     router.handle(conv, "no updates thanks")  # one answer ends the collecting
     router.handle(conv, "sam@example.org")
     assert contact_details.take(db, conv) is None
+
+
+def test_a_spoken_email_is_kept_and_rasa_sees_only_a_placeholder(router, fake_rasa, db):
+    fake_rasa.reply_to("email", ASK)
+    conv = router.start("phone", address="+447700900123", call_sid="CA1")
+    router.handle(conv, "email")
+    router.handle(conv, "sam at example dot org")
+    assert fake_rasa.calls[-1]["text"] == "[redacted: email]"
+    with db.session() as s:
+        stored = s.scalars(select(Message.text).where(Message.conversation_id == conv)).all()
+    assert not any("example" in text for text in stored)
+    assert contact_details.take(db, conv) == "sam@example.org"
