@@ -24,7 +24,7 @@ def test_a_web_report_with_email_updates_then_checking_the_case(stack):
     heard = say(web, stack, "I want to report a pothole")
     answers = [
         ("where", "outside 12 High Street, Hereford HR1 2AB"),
-        ("tell me about", "a deep pothole in the middle of the lane"),
+        ("how big", "a deep pothole in the middle of the lane"),
         ("keep you updated", "email please"),
         ("email address", "Sam@Example.org"),
         ("shall i send", "yes"),
@@ -62,3 +62,40 @@ def test_a_web_report_with_email_updates_then_checking_the_case(stack):
     if "postcode" in heard.lower():
         heard = say(other, stack, "HR4 0AA")
     assert "a case with that reference exists" in heard.lower(), heard
+
+
+def test_a_caller_who_says_yes_gets_a_text_with_the_reference_through_the_outbox(stack):
+    from tests.e2e.test_voice_e2e import SPOKEN_REFERENCE, Caller
+
+    caller = Caller(stack, "+447700900789")
+    caller.dial()
+    caller.say("I want to report a pothole")
+    script = [
+        ("shall i send", "yes"),
+        ("text with your reference", "yes please"),
+        ("keep you updated", "phone me"),
+        ("how big", "a deep pothole in the middle of the lane"),
+        ("where", "outside 12 High Street in Hereford"),
+    ]
+    for _ in range(10):
+        last = caller.heard[-1].lower()
+        if SPOKEN_REFERENCE.search(caller.heard[-1]):
+            break
+        answer = next((a for cue, a in script if cue in last), None)
+        assert answer is not None, caller.heard
+        caller.say(answer)
+    said = caller.heard[-1]
+    caller.hang_up()
+    assert any("text with your reference" in h.lower() for h in caller.heard), caller.heard
+    reference = "HC-" + re.sub(r"\D", "", SPOKEN_REFERENCE.search(said).group(1))
+
+    engine = create_engine(stack.database_url)
+    with engine.connect() as conn:
+        case = conn.execute(select(Case.id, Case.contact_phone, Case.contact_preference)
+                            .where(Case.reference == reference)).one()
+        rows = conn.execute(select(OutboxMessage.kind, OutboxMessage.payload)
+                            .where(OutboxMessage.case_id == case.id)).all()
+    engine.dispose()
+    assert (case.contact_phone, case.contact_preference) == ("+447700900789", "phone")
+    assert sorted((kind, payload["purpose"]) for kind, payload in rows) == [
+        ("phone_call", "status"), ("sms", "reference")]
