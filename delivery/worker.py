@@ -135,6 +135,11 @@ class Worker:
         for message in claimed:
             if stop is not None and stop.is_set():
                 break  # the rest go back when their lease runs out
+            if not outbox.renew(self.db, message.id, self.worker_id,
+                                self.settings.outbox_lease_seconds):
+                log.warning("outbox %s: lease lost before sending; another worker has it",
+                            message.id)
+                continue
             self.deliver(message)
         return len(claimed)
 

@@ -107,6 +107,22 @@ def claim(db: Database, worker_id: str, *, limit: int = 10, lease_seconds: float
     return claimed
 
 
+def renew(db: Database, message_id: int, worker_id: str, lease_seconds: float) -> bool:
+    """Just before sending: extend this worker's lease, or learn it was lost (it ran out while
+    earlier messages of the batch were slow, and another worker took the message over). A
+    worker only sends what it still holds, so two workers never send one message."""
+    now = utcnow()
+    with db.session() as s:
+        done = s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.state == "sending",
+                   OutboxMessage.claimed_by == worker_id, OutboxMessage.lease_until > now)
+            .values(lease_until=now + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
+        return done.rowcount == 1
+
+
 def _finish(db: Database, message_id: int, worker_id: str, **values: Any) -> bool:
     """Record an outcome, only if this worker still holds the lease (else another took over)."""
     with db.session() as s:
