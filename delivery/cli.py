@@ -57,7 +57,11 @@ def run_worker(*, burst: bool = False) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    worker.run(stop, burst=burst)
+    try:
+        worker.run(stop, burst=burst)
+    except ConfigError as exc:  # the back office came up and does not offer a mapped code
+        print(f"worker: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
