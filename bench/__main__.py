@@ -16,7 +16,7 @@ import sys
 
 from bench import latency
 
-MODULES = ["bench.nlu", "bench.latency", "bench.voice"]
+MODULES = ["bench.nlu", "bench.latency", "bench.voice", "bench.delivery"]
 
 
 def _load(name: str):

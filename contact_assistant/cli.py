@@ -22,6 +22,7 @@ COMMAND_GROUPS = [
     "privacy.cli:privacy",
     "channels.simulator:phone",
     "reports.cli:reports",
+    "delivery.cli:worker",
 ]
 
 

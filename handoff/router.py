@@ -46,6 +46,7 @@ from handoff.signals import (
 )
 from privacy import register as optout
 from privacy.redaction import redact, redact_data
+from services import contact_details
 from storage.db import Database
 from storage.models import (
     CallbackRequest,
@@ -190,6 +191,8 @@ class ConversationRouter:
             conv = self._get(s, conversation_id)
             pressed = is_payload(text) and text in (conv.offered_payloads or ())
             method = "button" if pressed else ("text" if method == "button" else method)
+            # An address the bot asked for is kept here and never sent to Rasa, even spoken.
+            clean = contact_details.remember(conv, text) or clean
             # Anything else that looks like "/intent{...}" is words, never Rasa's intent syntax.
             to_assistant = clean if pressed or not is_payload(clean) else as_plain_text(clean)
             if not to_assistant:
@@ -246,6 +249,8 @@ class ConversationRouter:
             replies = list(parsed.replies)
             result.recorded_choices.extend(said_choices)
             already = {(c.scope, c.action) for c in said_choices}
+            if parsed.collect:
+                contact_details.expect(conv, parsed.collect)
             for choice in parsed.choices:
                 if (choice.scope, choice.action) not in already:
                     self._record_choice(s, conv, choice, method, clean)

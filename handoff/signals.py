@@ -55,6 +55,8 @@ class ParsedReplies:
     handoff: HandoffSignal | None = None
     choices: list[ChoiceSignal] = field(default_factory=list)
     wants_choices_report: bool = False
+    # The bot asked for an email address or phone number (services/contact_details.py).
+    collect: str | None = None
 
 
 def _buttons(raw: Any) -> list[dict[str, str]]:
@@ -102,6 +104,8 @@ def parse_bot_messages(messages: list[dict[str, Any]]) -> ParsedReplies:
                 )
         if custom.get("choices") is True:
             parsed.wants_choices_report = True
+        if custom.get("collect") in ("email", "phone", "proof"):
+            parsed.collect = custom["collect"]
     return parsed
 
 

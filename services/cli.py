@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from services.case_status_import import import_case_status
 from services.csv_import import ImportFailed, import_libraries, import_planning, import_rounds
 from services.db import database_url, get_database
 from services.sample_data import load_sample
@@ -78,3 +79,14 @@ def import_libraries_cmd(file: str, replace: bool) -> None:
 @_replace
 def import_planning_cmd(file: str, replace: bool) -> None:
     _run_import("planning applications", import_planning, file, replace)
+
+
+@data.command(
+    "import-case-status",
+    help="Import case status changes from the back office, CSV: reference, status "
+    "(Received, Scheduled, Fixed or Closed), notes, updated_at. Residents who asked for updates "
+    "get one per change. Nothing is imported if any row is wrong.",
+)
+@_file
+def import_case_status_cmd(file: str) -> None:
+    _run_import("case status", lambda db, f, replace: import_case_status(db, f), file, False)

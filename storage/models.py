@@ -86,6 +86,11 @@ class Conversation(Base):
     # JavaScript), so a chat whose page was closed can be marked abandoned.
     last_seen_at = Column(DateTime)
     polls = Column(Boolean, nullable=False, default=False)
+    # Report updates (services/contact_details.py): the kind of address the bot just asked for
+    # ("email", "phone", "proof"), and the address the resident gave, kept here instead of
+    # reaching Rasa until the report action takes it onto the case.
+    collecting_contact = Column(String(8))
+    contact_detail = Column(String(254))
     last_bot_text = Column(Text)
     data_use_opt_out = Column(Boolean, nullable=False, default=False)
     satisfaction = Column(Integer)
@@ -360,6 +365,66 @@ class Case(Base):
     sample = Column(Boolean, nullable=False, default=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # Where updates go, as the resident gave them (erased with the resident's other data).
+    contact_email = Column(String(254))
+    contact_phone = Column(String(32))
+    # The council back office's own id for this report (Open311 service_request_id), or the
+    # token it answered with until that id is known.
+    service_request_id = Column(String(64), index=True)
+    backoffice_token = Column(String(64))
+    # When the status last changed, as the source said (back office time for Open311 and CSV).
+    status_updated_at = Column(DateTime)
+
+    history = relationship(
+        "CaseStatusChange", order_by="CaseStatusChange.id", cascade="all, delete-orphan"
+    )
+
+
+class CaseStatusChange(Base):
+    """Every status a case has had, with who or what changed it (open311, import, console)."""
+
+    __tablename__ = "case_status_changes"
+
+    id = Column(Integer, primary_key=True)
+    case_id = Column(
+        Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    status = Column(String(40), nullable=False)
+    note = Column(Text)
+    source = Column(String(12), nullable=False)
+    advisor_id = Column(Integer, ForeignKey("advisors.id"))
+    changed_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """Work for the delivery worker, written in the same transaction as the case or status
+    change it comes from, so a crash can never keep one without the other.
+
+    kind: open311_post, email, sms or phone_call. state: pending -> sending -> sent, or
+    failed (kept trying and gave up: shown to supervisors, who can retry), recorded (no
+    service configured: kept as "would have been sent"), suppressed (the resident opted out),
+    manual (a person must do it, e.g. phone the resident)."""
+
+    __tablename__ = "outbox_messages"
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(16), nullable=False)
+    # Unique: enqueueing the same work twice is a no-op, and the key goes to the provider
+    # (Notify's `reference`) so a retry after a crash can ask whether it already arrived.
+    idempotency_key = Column(String(80), nullable=False, unique=True)
+    case_id = Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    payload = Column(JSON, nullable=False, default=dict)
+    state = Column(String(12), nullable=False, default="pending")
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    lease_until = Column(DateTime)
+    claimed_by = Column(String(64))
+    last_error = Column(Text)
+    result = Column(JSON)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    sent_at = Column(DateTime)
+
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
 
 
 class CollectionRound(Base):

@@ -13,14 +13,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_every_procfile_line_becomes_a_restarted_process(tmp_path):
     procfile = tmp_path / "Procfile"
-    procfile.write_text((ROOT / "Procfile").read_text() + "worker: exec sleep 1000\n")
+    # One more line in the Procfile is one more supervised process.
+    procfile.write_text((ROOT / "Procfile").read_text() + "extra: exec sleep 1000\n")
     conf = write_config(procfile, tmp_path / "var", ROOT).read_text()
-    for name in ("rasa", "actions", "web", "worker"):
+    for name in ("rasa", "actions", "web", "worker", "extra"):
         assert f"[program:{name}]" in conf
         script = (tmp_path / "var" / "run" / f"{name}.sh").read_text()
         assert read_procfile(procfile)[name] in script  # run as written, through bash
-    assert conf.count("autorestart=true") == 4
-    assert conf.count("stopasgroup=true") == 4
+    assert conf.count("autorestart=true") == 5
+    assert conf.count("stopasgroup=true") == 5
 
 
 def test_only_the_web_access_log_reaches_the_terminal(tmp_path):

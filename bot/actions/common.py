@@ -21,9 +21,11 @@ log = logging.getLogger(__name__)
 
 REQUESTED_SLOT = "requested_slot"
 # Slots the report form fills; cleared when a report is sent, stopped or handed over.
-REPORT_SLOTS = ("location", "details", "contact_preference", "report_confirmed", "report_change")
+REPORT_SLOTS = ("location", "details", "contact_preference", "contact_detail", "reference_text",
+                "report_confirmed", "report_change")
 # Never put in an advisor's summary: Rasa's own bookkeeping.
-_INTERNAL_SLOTS = {REQUESTED_SLOT, "session_started_metadata", "report_change", "report_confirmed"}
+_INTERNAL_SLOTS = {REQUESTED_SLOT, "session_started_metadata", "report_change", "report_confirmed",
+                   "reference_text", "case_proof"}
 
 TOPICS = {
     "bin_collection_day": "bin collection day",
@@ -93,6 +95,19 @@ def latest_entity(tracker: Tracker, name: str) -> str | None:
         if e["entity"] == name and e["value"]:
             return str(e["value"])
     return None
+
+
+def channel_of(tracker: Tracker) -> str:
+    """web, phone or sms, from the metadata the router sends with each message."""
+    for metadata in ((tracker.latest_message or {}).get("metadata") or {},
+                     tracker.get_slot("session_started_metadata") or {}):
+        if isinstance(metadata, dict) and metadata.get("channel"):
+            return str(metadata["channel"])
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            name = event.get("input_channel")  # our named Rasa input channels
+            return {"webchat": "web", "phone": "phone", "sms": "sms"}.get(name, "web")
+    return "web"
 
 
 def is_stop_phrase(text: str | None) -> bool:

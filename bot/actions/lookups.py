@@ -6,39 +6,67 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.actions.bins import answer_bin_days
-from bot.actions.common import db, latest_entity, system_failure
+from bot.actions.common import db, latest_entity, latest_text, system_failure
 from bot.actions.forms import CouncilFormValidation
-from services import cases, dates, libraries, planning
+from services import cases, contact_details, dates, libraries, planning
 from services.hours import describe_opening_hours
 from services.postcodes import find_postcode
 
 # --- case status -----------------------------------------------------------------------------
+# A reference is only six digits, so the status is told only to someone who also gives the
+# postcode, phone number or email on the case (or calls or texts from that number).
 
 
-def answer_case(dispatcher: CollectingDispatcher, tracker: Tracker,
-                reference: str) -> list[EventType]:
+def _proof(tracker: Tracker, given: str | None) -> str:
+    """What the resident gave as proof (a typed email or number reaches us redacted: the
+    router kept it, services/contact_details.py), plus the number a call or text came from."""
+    _channel, caller = cases.caller_number(db(), tracker.sender_id)
+    kept = contact_details.take(db(), tracker.sender_id) if "[redacted" in (given or "") else None
+    return " ".join(p for p in (given, kept, caller) if p)
+
+
+def answer_case(dispatcher: CollectingDispatcher, tracker: Tracker, reference: str,
+                proof: str | None) -> list[EventType]:
     try:
-        info = cases.find_case(db(), reference)
+        exists, info = cases.check_case(db(), reference, _proof(tracker, proof))
     except SQLAlchemyError:
         return system_failure(dispatcher, tracker)
-    if info is None:
+    if not exists:
         dispatcher.utter_message(response="utter_case_not_found", reference=reference)
-        return [SlotSet("case_reference", None)]
+        return [SlotSet("case_reference", None), SlotSet("case_proof", None)]
+    if info is None:
+        dispatcher.utter_message(response="utter_case_exists_unverified", reference=reference)
+        return [SlotSet("case_reference", reference), SlotSet("case_proof", None)]
     dispatcher.utter_message(
         response="utter_case_status", reference=info.reference, kind=info.kind_in_words,
         status=info.status, note=info.status_note or "",
     )
-    return [SlotSet("case_reference", info.reference)]
+    return [SlotSet("case_reference", info.reference), SlotSet("case_proof", None)]
 
 
 class ValidateCaseStatusForm(CouncilFormValidation):
     def name(self) -> str:
         return "validate_case_status_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: dict[str, Any]) -> list[str]:
+        """No need to ask for proof when the case does not exist, or when the call or text
+        comes from the number on the case."""
+        slots = list(domain_slots)
+        reference = cases.find_reference(tracker.get_slot("case_reference") or "")
+        if reference and "case_proof" in slots:
+            try:
+                exists, info = cases.check_case(db(), reference, _proof(tracker, None))
+            except SQLAlchemyError:
+                exists, info = False, None  # the action says what went wrong
+            if not exists or info is not None:
+                slots.remove("case_proof")
+        return slots
 
     def validate_case_reference(self, value: Any, dispatcher: CollectingDispatcher,
                                 tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +74,11 @@ class ValidateCaseStatusForm(CouncilFormValidation):
         if reference is None:
             dispatcher.utter_message(response="utter_case_reference_invalid")
         return {"case_reference": reference}
+
+    def validate_case_proof(self, value: Any, dispatcher: CollectingDispatcher,
+                            tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        text = " ".join(str(value or "").split())[:200]
+        return {"case_proof": text or None}
 
 
 class ActionCaseStatus(Action):
@@ -58,7 +91,21 @@ class ActionCaseStatus(Action):
         if reference is None:
             dispatcher.utter_message(response="utter_form_stopped")
             return []
-        return answer_case(dispatcher, tracker, reference)
+        return answer_case(dispatcher, tracker, reference, tracker.get_slot("case_proof"))
+
+
+class ActionAskCaseProof(Action):
+    """Asks for the postcode or contact detail, and tells the router to keep a typed email or
+    number itself (Rasa sees it redacted)."""
+
+    def name(self) -> str:
+        return "action_ask_case_proof"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(response="utter_ask_case_proof")
+        dispatcher.utter_message(json_message={"collect": "proof"})
+        return []
 
 
 # --- planning applications -------------------------------------------------------------------
@@ -179,7 +226,16 @@ class ActionInform(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         case_ref = cases.find_reference(latest_entity(tracker, "case_reference") or "")
         if case_ref:
-            return answer_case(dispatcher, tracker, case_ref)
+            # "HC-100001 HR1 1HR" proves it at once; a bare reference asks for proof.
+            try:
+                exists, info = cases.check_case(db(), case_ref,
+                                                _proof(tracker, latest_text(tracker)))
+            except SQLAlchemyError:
+                return system_failure(dispatcher, tracker)
+            if info is not None or not exists:
+                return answer_case(dispatcher, tracker, case_ref, latest_text(tracker))
+            return [SlotSet("case_reference", case_ref), SlotSet("case_proof", None),
+                    FollowupAction("case_status_form")]
         planning_ref = planning.find_reference(latest_entity(tracker, "planning_reference") or "")
         if planning_ref:
             return answer_planning(dispatcher, tracker, planning_ref)

@@ -16,9 +16,18 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.actions.common import REPORT_SLOTS, db, latest_intent, system_failure
+from bot.actions.common import (
+    REPORT_SLOTS,
+    channel_of,
+    db,
+    latest_intent,
+    latest_text,
+    system_failure,
+)
 from bot.actions.forms import CouncilFormValidation
-from services.cases import KINDS, CaseError, create_case, spoken_reference
+from services import contact_details
+from services.cases import KINDS, CaseError, caller_number, create_case, spoken_reference
+from services.contact_details import email_address, phone_number
 from services.postcodes import find_postcode
 
 _NEGATIVE = re.compile(r"\b(no|none|nope|nah|not|don'?t|do not|nothing|never)\b")
@@ -43,6 +52,15 @@ _DETAILS = re.compile(
 )
 
 
+def yes_or_no(text: str, intent: str | None) -> bool | None:
+    low = " ".join(text.lower().split())
+    if intent == "deny" or _NEGATIVE.search(low):
+        return False
+    if intent == "affirm" or _YES.match(low):
+        return True
+    return None
+
+
 def contact_choice(text: str) -> str | None:
     """'email please' -> 'email'; 'text me' -> 'text message'; 'no thanks' -> 'no updates'."""
     low = text.lower()
@@ -58,11 +76,28 @@ def contact_choice(text: str) -> str | None:
 
 
 class ValidateReportForm(CouncilFormValidation):
-    no_is_an_answer = frozenset({"contact_preference", "report_confirmed"})
+    no_is_an_answer = frozenset({"contact_preference", "report_confirmed", "reference_text",
+                                 "contact_detail"})
     also_clear = ("report_change",)
 
     def name(self) -> str:
         return "validate_report_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: dict[str, Any]) -> list[str]:
+        """Ask for an email address or number only when we need one and don't have it, and
+        offer a text with the reference only to callers (whose number we have)."""
+        slots = list(domain_slots)
+        preference = tracker.get_slot("contact_preference")
+        channel = channel_of(tracker)
+        needs_detail = preference == "email" or (
+            preference in ("text message", "phone") and channel not in ("phone", "sms")
+        )
+        if not needs_detail and "contact_detail" in slots:
+            slots.remove("contact_detail")
+        if (channel != "phone" or preference == "text message") and "reference_text" in slots:
+            slots.remove("reference_text")
+        return slots
 
     def validate_location(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                           domain: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +122,34 @@ class ValidateReportForm(CouncilFormValidation):
             choice = "no updates"
         if choice is None:
             dispatcher.utter_message(response="utter_contact_preference_invalid")
-        return {"contact_preference": choice, "report_change": None}
+        result: dict[str, Any] = {"contact_preference": choice, "report_change": None}
+        if choice != tracker.get_slot("contact_preference") or choice is None:
+            result["contact_detail"] = None  # an email address is no use for texts
+        return result
+
+    def validate_contact_detail(self, value: Any, dispatcher: CollectingDispatcher,
+                                tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        text = str(value or "")
+        if contact_choice(text) == "no updates" and not re.search(r"\d|@", text):
+            return {"contact_detail": None, "contact_preference": "no updates"}
+        kind = "email" if tracker.get_slot("contact_preference") == "email" else "phone"
+        placeholder = f"[redacted: {kind}]"
+        if placeholder in text:
+            # The router kept the address itself (Rasa only ever sees this placeholder).
+            detail: str | None = placeholder
+        else:
+            detail = email_address(text) if kind == "email" else phone_number(text)
+        if detail is None:
+            dispatcher.utter_message(response="utter_contact_detail_invalid")
+        return {"contact_detail": detail, "report_change": None}
+
+    def validate_reference_text(self, value: Any, dispatcher: CollectingDispatcher,
+                                tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        answer = value if isinstance(value, bool) else yes_or_no(
+            latest_text(tracker) or str(value or ""), latest_intent(tracker))
+        if answer is None:
+            dispatcher.utter_message(response="utter_contact_preference_invalid")
+        return {"reference_text": answer}
 
     def validate_report_confirmed(self, value: Any, dispatcher: CollectingDispatcher,
                                   tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
@@ -106,8 +168,9 @@ class ValidateReportForm(CouncilFormValidation):
             choice = contact_choice(low)
             if choice is not None and choice != "no updates":
                 return {"report_confirmed": None, "contact_preference": choice,
-                        "report_change": None}
-            return {"report_confirmed": None, "contact_preference": None, "report_change": None}
+                        "contact_detail": None, "report_change": None}
+            return {"report_confirmed": None, "contact_preference": None, "contact_detail": None,
+                    "report_change": None}
         if _DETAILS.search(low):
             return {"report_confirmed": None, "details": None, "report_change": None}
         # "no", or something we can't place: ask what to change.
@@ -132,11 +195,18 @@ class ActionSubmitReport(Action):
             dispatcher.utter_message(response="utter_report_stopped")
             return clear
         kind = tracker.get_slot("report_kind")
+        detail = tracker.get_slot("contact_detail")
         try:
+            if detail and detail.startswith("[redacted"):
+                detail = contact_details.take(db(), tracker.sender_id)
+            _channel, caller = caller_number(db(), tracker.sender_id)
+            email = detail if detail and "@" in detail else None
+            phone = detail if detail and not email else caller
             case = create_case(
                 db(), kind=kind if kind in KINDS else "other", location=location, details=details,
                 contact_preference=preference, postcode=find_postcode(location),
-                conversation_id=tracker.sender_id,
+                conversation_id=tracker.sender_id, contact_email=email, contact_phone=phone,
+                text_reference=tracker.get_slot("reference_text") is True and bool(phone),
             )
         except (SQLAlchemyError, CaseError):
             return system_failure(dispatcher, tracker) + clear
@@ -145,3 +215,18 @@ class ActionSubmitReport(Action):
             reference_spoken=spoken_reference(case.reference),
         )
         return clear + [SlotSet("case_reference", case.reference)]
+
+
+class ActionAskContactDetail(Action):
+    """Asks for the email address or number, and tells the router to keep the answer itself:
+    Rasa only ever sees it redacted (services/contact_details.py)."""
+
+    def name(self) -> str:
+        return "action_ask_contact_detail"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        kind = "email" if tracker.get_slot("contact_preference") == "email" else "phone"
+        dispatcher.utter_message(response="utter_ask_contact_detail")
+        dispatcher.utter_message(json_message={"collect": kind})
+        return []

@@ -3,7 +3,8 @@
 - signin.py: sign in (password, then a two-factor code) and sign out;
 - queue.py: the live queue and claiming a ticket;
 - conversation.py: a conversation (reply, hand back, close, take a phone call);
-- callbacks.py: callback requests; team.py: the team (supervisors); admin.py: advisors (admins).
+- callbacks.py: callback requests; team.py: the team (supervisors); admin.py: advisors (admins);
+- cases.py: reports' cases, their back-office delivery and updates to residents (supervisors).
 
 Every route refuses anonymous users (a redirect to sign-in for pages, 401 JSON for
 /advisor/api/*). Pages work without JavaScript; static/console.js makes the queue and the
@@ -20,7 +21,7 @@ from flask_login import current_user
 
 from core.extensions import login_manager
 from handoff import queue as ops
-from handoff.console import admin, callbacks, conversation, signin, team
+from handoff.console import admin, callbacks, cases, conversation, signin, team
 from handoff.console import queue as queue_screen
 from handoff.console.auth import has_role, wants_json
 from handoff.console.common import db
@@ -33,7 +34,8 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
-for child in (signin.bp, queue_screen.bp, conversation.bp, callbacks.bp, team.bp, admin.bp):
+for child in (signin.bp, queue_screen.bp, conversation.bp, callbacks.bp, team.bp, admin.bp,
+              cases.bp):
     bp.register_blueprint(child)
 
 PUBLIC_ENDPOINTS = signin.PUBLIC_ENDPOINTS

@@ -36,6 +36,8 @@ REPORT_CLEARED = [
     SlotSet("location", None),
     SlotSet("details", None),
     SlotSet("contact_preference", None),
+    SlotSet("contact_detail", None),
+    SlotSet("reference_text", None),
     SlotSet("report_confirmed", None),
     SlotSet("report_change", None),
 ]

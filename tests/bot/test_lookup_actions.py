@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 
 from bot.actions.bins import ActionBinCollectionDay, ValidateBinDayForm
 from bot.actions.lookups import (
@@ -144,7 +144,7 @@ def test_a_long_message_classed_as_deny_is_still_an_answer(dispatcher, domain):
 
 
 def test_case_status_found(bot_db, dispatcher, domain):
-    tracker = make_tracker(slots={"case_reference": "hc 100004"})
+    tracker = make_tracker(slots={"case_reference": "hc 100004", "case_proof": "hr9 7an"})
     events = run(ActionCaseStatus(), dispatcher, tracker, domain)
     message = only(dispatcher)
     assert {k: message[k] for k in ("response", "reference", "kind", "status", "note")} == {
@@ -154,7 +154,39 @@ def test_case_status_found(bot_db, dispatcher, domain):
         "status": "Work booked",
         "note": "An engineer will fix it within 10 working days.",
     }
-    assert events == [SlotSet("case_reference", "HC-100004")]
+    assert events == [SlotSet("case_reference", "HC-100004"), SlotSet("case_proof", None)]
+
+
+@pytest.mark.parametrize("proof", [None, "", "HR1 1HR", "my postcode is HR9"])
+def test_case_status_is_not_told_without_the_postcode_on_the_case(bot_db, dispatcher, domain,
+                                                                  proof):
+    tracker = make_tracker(slots={"case_reference": "HC-100004", "case_proof": proof})
+    events = run(ActionCaseStatus(), dispatcher, tracker, domain)
+    message = only(dispatcher)
+    assert message["response"] == "utter_case_exists_unverified"
+    assert "status" not in message and "note" not in message
+    assert events == [SlotSet("case_reference", "HC-100004"), SlotSet("case_proof", None)]
+
+
+def test_the_exists_reply_offers_a_person(domain):
+    for variation in domain["responses"]["utter_case_exists_unverified"]:
+        text = variation["text"].lower()
+        assert "a case with that reference exists" in text
+        assert "person" in text
+
+
+def test_case_status_told_to_someone_giving_the_contact_details_on_the_case(
+        bot_db, dispatcher, domain):
+    from services.cases import create_case
+
+    case = create_case(bot_db, kind="pothole", location="Kings Acre Road, Hereford",
+                       contact_preference="email", contact_email="Sam@Example.org",
+                       contact_phone="+447700900123")
+    for proof in ("sam@example.org", "07700 900123", "+44 7700 900 123"):
+        dispatcher.messages.clear()
+        run(ActionCaseStatus(), dispatcher,
+            make_tracker(slots={"case_reference": case.reference, "case_proof": proof}), domain)
+        assert only(dispatcher)["response"] == "utter_case_status", proof
 
 
 def test_case_status_not_found(bot_db, dispatcher, domain):
@@ -165,31 +197,37 @@ def test_case_status_not_found(bot_db, dispatcher, domain):
         "utter_case_not_found",
         "HC-999999",
     )
-    assert events == [SlotSet("case_reference", None)]
+    assert events == [SlotSet("case_reference", None), SlotSet("case_proof", None)]
 
 
-def test_case_reference_validation(dispatcher, domain):
-    tracker = make_tracker(
-        "HC123456",
-        "inform",
-        active_loop="case_status_form",
-        slots={"requested_slot": "case_reference"},
-        candidates={"case_reference": "HC123456"},
-    )
-    assert run(ValidateCaseStatusForm(), dispatcher, tracker, domain) == [
-        SlotSet("case_reference", "HC-123456")
+def test_case_reference_validation(bot_db, dispatcher, domain):
+    def validate(text: str) -> list:
+        tracker = make_tracker(
+            text,
+            "inform",
+            active_loop="case_status_form",
+            slots={"requested_slot": "case_reference"},
+            candidates={"case_reference": text},
+        )
+        return run(ValidateCaseStatusForm(), dispatcher, tracker, domain)
+
+    # A case that exists: the form goes on to ask for the postcode or contact detail.
+    assert validate("HC100004") == [SlotSet("case_reference", "HC-100004")]
+    # No such case: nothing to prove, the form ends and the action says it was not found.
+    assert validate("HC123456") == [
+        SlotSet("case_reference", "HC-123456"), SlotSet("requested_slot", None)
     ]
-    tracker = make_tracker(
-        "dunno",
-        "inform",
-        active_loop="case_status_form",
-        slots={"requested_slot": "case_reference"},
-        candidates={"case_reference": "dunno"},
-    )
-    assert run(ValidateCaseStatusForm(), dispatcher, tracker, domain) == [
-        SlotSet("case_reference", None)
-    ]
+    assert validate("dunno") == [SlotSet("case_reference", None)]
     assert responses(dispatcher) == ["utter_case_reference_invalid"]
+
+
+def test_inform_with_a_bare_reference_asks_for_proof(bot_db, dispatcher, domain):
+    tracker = make_tracker("HC-100001", "inform",
+                           entities=[{"entity": "case_reference", "value": "HC-100001"}])
+    events = run(ActionInform(), dispatcher, tracker, domain)
+    assert dispatcher.messages == []
+    assert events == [SlotSet("case_reference", "HC-100001"), SlotSet("case_proof", None),
+                      FollowupAction("case_status_form")]
 
 
 def test_planning_status_awaiting_and_decided(bot_db, dispatcher, domain):
@@ -308,7 +346,7 @@ def test_contact_hours_from_the_environment(dispatcher, domain, monkeypatch, spe
     ("entity", "value", "response"),
     [
         ("postcode", "HR4 9AB", "utter_bin_days"),
-        ("case_reference", "HC-100001", "utter_case_status"),
+        ("case_reference", "HC-100001 HR1 1HR", "utter_case_status"),
         ("planning_reference", "P238812/O", "utter_planning_status"),
         ("library", "Kington", "utter_library_hours"),
     ],
@@ -331,3 +369,29 @@ def test_database_failure_is_honest_and_hands_over(dispatcher, domain, tmp_path,
     assert responses(dispatcher) == ["utter_system_failure", None]
     handoff = signals(dispatcher)[0]["handoff"]
     assert (handoff["reason"], handoff["priority"]) == ("system_failure", 2)
+
+
+def test_a_typed_email_proves_the_case_though_rasa_only_sees_it_redacted(bot_db, dispatcher,
+                                                                         domain):
+    from services.cases import create_case
+    from storage.models import Conversation
+
+    case = create_case(bot_db, kind="pothole", location="Kings Acre Road, Hereford",
+                       contact_preference="email", contact_email="sam@example.org")
+    with bot_db.session() as s:
+        row = Conversation(channel="web", contact_detail="sam@example.org")
+        s.add(row)
+        s.flush()
+        conversation = row.id
+    tracker = make_tracker(slots={"case_reference": case.reference,
+                                  "case_proof": "[redacted: email]"}, sender_id=conversation)
+    run(ActionCaseStatus(), dispatcher, tracker, domain)
+    assert only(dispatcher)["response"] == "utter_case_status"
+
+
+def test_asking_for_proof_tells_the_router_to_keep_an_address(dispatcher, domain):
+    from bot.actions.lookups import ActionAskCaseProof
+
+    run(ActionAskCaseProof(), dispatcher, make_tracker(), domain)
+    assert responses(dispatcher) == ["utter_ask_case_proof", None]
+    assert signals(dispatcher) == [{"collect": "proof"}]

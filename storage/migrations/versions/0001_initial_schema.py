@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 08:36:33.941420
+Create Date: 2026-12-03 08:42:55.825980
 """
 
 import sqlalchemy as sa
@@ -50,9 +50,19 @@ def upgrade() -> None:
         sa.Column("sample", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("contact_email", sa.String(length=254), nullable=True),
+        sa.Column("contact_phone", sa.String(length=32), nullable=True),
+        sa.Column("service_request_id", sa.String(length=64), nullable=True),
+        sa.Column("backoffice_token", sa.String(length=64), nullable=True),
+        sa.Column("status_updated_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("reference"),
     )
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_cases_service_request_id"), ["service_request_id"], unique=False
+        )
+
     op.create_table(
         "collection_rounds",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -86,6 +96,8 @@ def upgrade() -> None:
         sa.Column("sms_intro_sent", sa.Boolean(), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(), nullable=True),
         sa.Column("polls", sa.Boolean(), nullable=False),
+        sa.Column("collecting_contact", sa.String(length=8), nullable=True),
+        sa.Column("contact_detail", sa.String(length=254), nullable=True),
         sa.Column("last_bot_text", sa.Text(), nullable=True),
         sa.Column("data_use_opt_out", sa.Boolean(), nullable=False),
         sa.Column("satisfaction", sa.Integer(), nullable=True),
@@ -216,6 +228,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_log_at"), ["at"], unique=False)
 
     op.create_table(
+        "case_status_changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=40), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("source", sa.String(length=12), nullable=False),
+        sa.Column("advisor_id", sa.Integer(), nullable=True),
+        sa.Column("changed_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["advisor_id"],
+            ["advisors.id"],
+        ),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("case_status_changes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_case_status_changes_case_id"), ["case_id"], unique=False
+        )
+
+    op.create_table(
         "digital_inclusion_needs",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("conversation_id", sa.String(length=64), nullable=True),
@@ -296,6 +329,30 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("event_id"),
     )
+    op.create_table(
+        "outbox_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=80), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("state", sa.String(length=12), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
+        sa.Column("lease_until", sa.DateTime(), nullable=True),
+        sa.Column("claimed_by", sa.String(length=64), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("result", sa.JSON(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("idempotency_key"),
+    )
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_due", ["state", "next_attempt_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_messages_case_id"), ["case_id"], unique=False)
+
     op.create_table(
         "phone_verifications",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -388,6 +445,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_phone_verifications_address"))
 
     op.drop_table("phone_verifications")
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_messages_case_id"))
+        batch_op.drop_index("ix_outbox_due")
+
+    op.drop_table("outbox_messages")
     op.drop_table("optout_words")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_conversation_id"))
@@ -403,6 +465,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_digital_inclusion_needs_conversation_id"))
 
     op.drop_table("digital_inclusion_needs")
+    with op.batch_alter_table("case_status_changes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_status_changes_case_id"))
+
+    op.drop_table("case_status_changes")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_at"))
 
@@ -435,6 +501,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_collection_rounds_postcode_prefix"))
 
     op.drop_table("collection_rounds")
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cases_service_request_id"))
+
     op.drop_table("cases")
     op.drop_table("advisors")
     # ### end Alembic commands ###

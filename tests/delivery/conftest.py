@@ -1,0 +1,60 @@
+"""Fixtures for delivery tests: the local Open311 and Notify servers over real HTTP, settings
+that point at them, and a worker wired to them."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.delivery_settings import DeliverySettings
+from delivery.notify import NotifyClient
+from delivery.open311 import Open311Client
+from delivery.worker import Worker
+from tests.delivery.servers import NotifyServer, Open311Server
+
+CODES = {"pothole": "POT", "fly_tipping": "FLY", "streetlight": "SL", "missed_bin": "BIN"}
+OPTOUT_KEY = "test-optout-key"  # the same key as core.settings.test_settings
+
+
+@pytest.fixture
+def open311_server():
+    server = Open311Server().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def notify_server():
+    server = NotifyServer().start()
+    yield server
+    server.stop()
+
+
+def delivery_settings(open311: Open311Server | None = None, notify: NotifyServer | None = None,
+                      **overrides) -> DeliverySettings:
+    values = dict(outbox_backoff_seconds=0.0, outbox_backoff_max_seconds=0.0,
+                  outbox_lease_seconds=30.0, open311_timeout=1.0, worker_idle_seconds=0.05)
+    if open311 is not None:
+        values.update(open311_base_url=open311.url, open311_api_key=Open311Server.API_KEY,
+                      open311_jurisdiction_id="herefordshire.gov.uk",
+                      open311_service_codes=dict(CODES))
+    if notify is not None:
+        values.update(notify_api_key=NotifyServer.API_KEY, notify_base_url=notify.url,
+                      notify_email_template_id=NotifyServer.EMAIL_TEMPLATE,
+                      notify_sms_template_id=NotifyServer.SMS_TEMPLATE,
+                      sms_updates_via="notify")
+    values.update(overrides)
+    return DeliverySettings(**values)
+
+
+def make_worker(db, settings: DeliverySettings, **kwargs) -> Worker:
+    open311 = notify = None
+    if settings.open311_enabled:
+        open311 = Open311Client(settings.open311_base_url, settings.open311_api_key,
+                                jurisdiction_id=settings.open311_jurisdiction_id,
+                                timeout=settings.open311_timeout)
+    if settings.notify_api_key:
+        notify = NotifyClient(settings.notify_api_key, settings.notify_base_url,
+                              timeout=settings.open311_timeout)
+    kwargs.setdefault("open311", open311)
+    kwargs.setdefault("notify", notify)
+    return Worker(db, settings, optout_key=OPTOUT_KEY, **kwargs)
