@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from storage.migrate import upgrade
+from storage.roles import grant_runtime_role, runtime_role
 from tests.stack import ROOT
 from tests.topology.harness import RoundRobinProxy, TopologyStack, services_fixture
 
@@ -14,6 +16,15 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/topology" in str(item.fspath):
             item.add_marker(pytest.mark.topology)
+
+
+def migrated(services) -> str:
+    """Migrate as the owner and grant the runtime role, as `contact-assistant db upgrade` does in
+    production; returns the runtime role's DATABASE_URL, which cannot create tables itself."""
+    url, owner = services.env["DATABASE_URL"], services.env["DATABASE_OWNER_URL"]
+    upgrade(owner)
+    grant_runtime_role(owner, runtime_role(url))
+    return url
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from services import outbox
 from services.cases import create_case
 from storage.db import Database
-from storage.migrate import upgrade
 from storage.models import OutboxMessage
 from tests.delivery.conftest import delivery_settings
 from tests.delivery.servers import NotifyServer, Open311Server
 from tests.delivery.test_worker_killed import start_worker, wait_for, worker_env
+from tests.topology.conftest import migrated
 
 REPORTS = 40
 
@@ -41,8 +41,7 @@ def notify_server():
 
 def test_two_workers_on_postgresql_deliver_each_message_once(
         services, tmp_path, open311_server, notify_server):
-    url = services.env["DATABASE_URL"]
-    upgrade(url)
+    url = migrated(services)
     db = Database(url)
     settings = delivery_settings(open311_server, notify_server)
     references = [

@@ -11,15 +11,14 @@ from reports import kpis, public
 from reports.kpis import ALL, Rate
 from reports.outcomes import outcome_query
 from storage.db import Database
-from storage.migrate import upgrade
 from tests.reports.outcome_fixture import EXPECTED, NOW, WINDOW, seed
 from tests.reports.test_public import seed_february
+from tests.topology.conftest import migrated
 
 
 @pytest.fixture(scope="module")
 def pg(services):
-    url = services.env["DATABASE_URL"]
-    upgrade(url)
+    url = migrated(services)
     db = Database(url)
     seed(db)
     seed_february(db)
