@@ -18,8 +18,10 @@ _KEEP = (r"(?:keep|keeping|store|storing|save|saving|record|recording|hold|holdi
          r"retain|retaining|train|training)")
 _MINE = (r"(?:data|information|info|details|conversations?|chats?|messages?|history|"
          r"transcripts?|what i say|this call|my calls?|recordings?)")
-_MACHINE = (r"(?:robots?|bots?|chat ?bots?|automated|automatic|machines?|computers?|ai|"
+_MACHINE = (r"(?:robots?|bots?|chat ?bots?|automated|automatic|machines?|ai|"
             r"virtual assistant|assistant)")
+# "Computer" alone is not the assistant: "I don't use computers" is someone who cannot get online
+# (bot/actions/inclusion.py), not an opt-out. Only talking to or dealing with one counts.
 
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("data_use", re.compile(rf"\b{_NEGATION}\b.{{0,40}}\b{_KEEP}\b.{{0,30}}\b{_MINE}")),
@@ -34,6 +36,9 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("automated_assistant", re.compile(
         rf"\b{_NEGATION}\b.{{0,30}}\b(?:want|like|wish|use|using|talk|speak|deal|trust)\b.{{0,30}}"
         rf"\b{_MACHINE}\b")),
+    ("automated_assistant", re.compile(
+        rf"\b{_NEGATION}\b.{{0,30}}\b(?:talk|speak|deal|chat)\b (?:to|with) (?:a |the )?"
+        r"computers?\b")),
     ("automated_assistant", re.compile(rf"\b(?:opt|take) me (?:out of|off) (?:the )?.{{0,12}}"
                                        rf"\b{_MACHINE}\b")),
     ("automated_assistant", re.compile(r"\bonly (?:want|wish) to (?:deal|talk|speak) (?:with|to) "

@@ -34,9 +34,16 @@ ASSISTANT = [
     "i dont want a machine handling my enquiries",
     "from now on i only want to deal with people",
     "opt me out of the automated service",
+    "i dont want to talk to a computer",
 ]
 NOT_OPT_OUTS = [
     "when is my bin day",
+    # Residents who cannot get online, not residents refusing the assistant.
+    "I don't know how to use computers",
+    "I don't use computers",
+    "i never use a computer",
+    "I don't like computers",
+    "i dont trust computers",
     "you can use my data again",
     "i dont mind you keeping my data",
     "im happy for you to keep my conversations",
