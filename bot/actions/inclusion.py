@@ -42,17 +42,19 @@ HELP_RESPONSES = {
 
 _NOT_HAVE = (r"(no|not got|haven'?t got|havent got|have not got|haven'?t|don'?t have|dont have|"
              r"do not have|don'?t own|dont own|never had|without|lost my|broke my|broken|"
-             r"got rid of|sold my|can'?t get|cant get)")
+             r"got rid of|sold my)")
 _DEVICE = r"(computer|laptop|pc|tablet|ipad|smart ?phone|mobile|device|phone that)"
 _INTERNET = r"(internet|wi-?fi|broadband|data|connection|signal|email|e-mail|online)"
-_AFFORD = re.compile(r"\b(afford|money|skint|expensive|too dear|cost|costs|pay for|broke\b)")
-_NO_DEVICE = re.compile(rf"\b{_NOT_HAVE}\b(\W+\w+){{0,4}}?\W+{_DEVICE}")
+_AFFORD = re.compile(r"\b(afford|money|skint|expensive|too dear|cost|costs|pay for)")
+_NO_DEVICE = re.compile(rf"\b{_NOT_HAVE}\b(\W+\w+){{0,4}}?\W+{_DEVICE}|"
+                        rf"\b{_DEVICE}\b(\W+\w+){{0,3}}?\W+(broken|broke|died|stolen|"
+                        r"not working|packed up|gave up)")
 _NO_INTERNET = re.compile(rf"\b{_NOT_HAVE}\b(\W+\w+){{0,4}}?\W+{_INTERNET}|\bnot online\b|"
                           r"\boffline\b|\bnot connected\b")
 _NO_SKILLS = re.compile(
-    r"\b(can'?t|cant|cannot|can not|don'?t know how|dont know how|do not know how|never used|"
+    r"\b(don'?t know how|dont know how|do not know how|never used|"
     r"no idea|not good|useless|hopeless|struggle|confus|baffl|too old|not confident|"
-    r"don'?t understand|dont understand|can'?t work|cant work|can'?t use|cant use)")
+    r"don'?t understand|dont understand|(can'?t|cant|cannot|can not) (work|use))")
 
 
 def need_of(text: str) -> str:
