@@ -76,6 +76,9 @@ _AGREE = re.compile(
     r"\b(yes|yeah|yep|yup|ya|aye|y|ok|okay|sure|fine|go on|go ahead|of course|please do|"
     r"alright|all right|by all means|certainly|definitely|that'?s fine|that'?s ok|"
     r"don'?t mind|dont mind|do not mind|no problem|no bother|no worries|why not)\b")
+# Yes, though they contain "no" or "not".
+_YES_IDIOM = re.compile(
+    r"\b(don'?t|dont|do not) mind\b|\b(no|not a) (problem|bother|worries)\b|\bwhy not\b")
 _REFUSE = re.compile(
     r"\b(no|nope|nah|not|don'?t|dont|do not|rather not|never|n)\b")
 
@@ -83,8 +86,7 @@ _REFUSE = re.compile(
 def consent_of(text: str, intent: str | None) -> bool | None:
     """True, False, or None when we can't tell. 'I don't mind' and 'no problem' mean yes here."""
     low = " ".join((text or "").lower().replace("’", "'").split())
-    if re.search(r"\b(don'?t|dont|do not) mind\b|\b(no|not a) (problem|bother|worries)\b|\bwhy not\b",
-                 low):
+    if _YES_IDIOM.search(low):
         return True
     if intent == "deny" or _REFUSE.search(low):
         return False
