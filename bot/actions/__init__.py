@@ -17,4 +17,7 @@ from core.log_redaction import install_log_redaction
 install_log_redaction()  # the action server's log: no personal data, tracebacks included
 
 from bot.actions import bins, fallback, handoff, lookups, optout, reports, session  # noqa: E402,F401
+
+# isort: split
+# Its own line, so merging another topic into the line above stays easy.
 from bot.actions import inclusion  # noqa: E402,F401
