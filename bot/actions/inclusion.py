@@ -148,6 +148,9 @@ class ValidateDigitalInclusionForm(CouncilFormValidation):
 
     def validate_inclusion_consent(self, value: Any, dispatcher: CollectingDispatcher,
                                    tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(value, bool):
+            # Set by action_inclusion_start (already noted in this session), not said now.
+            return {"inclusion_consent": value}
         answer = consent_of(latest_text(tracker) or str(value or ""), latest_intent(tracker))
         if answer is None:
             dispatcher.utter_message(response="utter_inclusion_unclear")

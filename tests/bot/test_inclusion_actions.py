@@ -99,6 +99,17 @@ def test_start_does_not_ask_or_count_twice_once_noted(dispatcher, domain):
     assert SlotSet("inclusion_consent", True) in events
 
 
+def test_a_note_already_made_is_kept_when_the_form_starts(bot_db, dispatcher, domain):
+    """At activation the form validates the consent action_inclusion_start carried over: it
+    must not be read from the new message ("i still cant get online") or noted again."""
+    tracker = make_tracker("i still cant get online", "cannot_get_online", active_loop=None,
+                           slots={"inclusion_record": 7}, candidates={"inclusion_consent": True})
+    events = run(ValidateDigitalInclusionForm(), dispatcher, tracker, domain)
+    assert SlotSet("inclusion_consent", True) in events
+    assert dispatcher.messages == []
+    assert rows(bot_db) == []
+
+
 def test_the_question_asks_plainly_and_offers_a_person(domain):
     variations = domain["responses"]["utter_ask_inclusion_consent"]
     web = variations[0]
