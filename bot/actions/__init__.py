@@ -8,6 +8,7 @@ Grouped by topic; importing this package registers every action:
   bins.py      bin days (form validation + look-up)
   lookups.py   case status, planning, libraries, contact hours, bare postcode/reference (inform)
   reports.py   missed bin, pothole, fly-tipping, street light reports -> cases
+  inclusion.py cannot get online: a note with the resident's agreement, and the help they pick
 Actions reach the database only through `services` (DATABASE_URL from the environment).
 """
 
@@ -16,3 +17,7 @@ from core.log_redaction import install_log_redaction
 install_log_redaction()  # the action server's log: no personal data, tracebacks included
 
 from bot.actions import bins, fallback, handoff, lookups, optout, reports, session  # noqa: E402,F401
+
+# isort: split
+# Its own line, so merging another topic into the line above stays easy.
+from bot.actions import inclusion  # noqa: E402,F401

@@ -49,3 +49,43 @@ def test_the_count_outlives_the_conversation(db):
     with db.session() as s:
         row = s.scalars(select(DigitalInclusionNeed)).one()
     assert (row.conversation_id, row.need) == (None, "no_skills")
+
+
+# --- the bot's two steps: note on "yes", then the help chosen ------------------------------
+
+def test_note_then_choose_sets_the_help_on_the_same_row(db):
+    from services.inclusion import choose_offer, note_need
+
+    with db.session() as s:
+        s.add(Conversation(id="c3", channel="sms", state="bot"))
+    need_id = note_need(db, channel="sms", need="cannot_afford", conversation_id="c3")
+    with db.session() as s:
+        assert s.get(DigitalInclusionNeed, need_id).offer == "none"
+    assert choose_offer(db, need_id=need_id, offer="device_lending", conversation_id="c3")
+    with db.session() as s:
+        rows = s.scalars(select(DigitalInclusionNeed)).all()
+    assert [(r.need, r.offer, r.conversation_id) for r in rows] == [
+        ("cannot_afford", "device_lending", "c3")]
+
+
+def test_a_note_without_a_known_conversation_is_still_counted(db):
+    from services.inclusion import note_need
+
+    need_id = note_need(db, channel="web", need="other", conversation_id="not-a-conversation")
+    with db.session() as s:
+        assert s.get(DigitalInclusionNeed, need_id).conversation_id is None
+
+
+def test_another_conversation_cannot_change_the_help(db):
+    from services.inclusion import choose_offer, note_need
+
+    with db.session() as s:
+        s.add_all([Conversation(id="c4", channel="web", state="bot"),
+                   Conversation(id="c5", channel="web", state="bot")])
+    need_id = note_need(db, channel="web", need="no_device", conversation_id="c4")
+    assert not choose_offer(db, need_id=need_id, offer="callback", conversation_id="c5")
+    assert not choose_offer(db, need_id=need_id + 99, offer="callback", conversation_id="c4")
+    with pytest.raises(InclusionError, match="offer must be one of"):
+        choose_offer(db, need_id=need_id, offer="laptop", conversation_id="c4")
+    with db.session() as s:
+        assert s.get(DigitalInclusionNeed, need_id).offer == "none"
