@@ -35,6 +35,7 @@ from sqlalchemy import String, cast, create_engine, delete, func, inspect, or_, 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from core.identity import normalise_address
 from privacy import register as optout
 from storage.db import Database
 from storage.models import (
@@ -397,7 +398,7 @@ class SubjectRef:
         if kind == "phone" and sum(c.isdigit() for c in value) < 9:
             raise ValueError("That phone number is too short")
         return cls(kind, value, optout.pseudonym(hmac_key, "address", value),
-                   optout.normalise_address(value))
+                   normalise_address(value))
 
 
 def subject_conversation_ids(s: Session, ref: SubjectRef) -> set[str]:
