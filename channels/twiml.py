@@ -15,7 +15,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from channels import phone_prompts as P
-from privacy.register import normalise_address
+from core.identity import normalise_address
 
 LANGUAGE = "en-GB"
 RECORD_MAX_SECONDS = 120

@@ -32,11 +32,11 @@ from channels import twiml
 from channels.twilio_auth import twilio_signed
 from channels.twiml import caller_number, last_four
 from core.extensions import csrf
+from core.identity import normalise_address
 from core.vocabulary import ConversationState
 from handoff.notices import HandoverCause
 from handoff.router import ConversationRouter, ConversationSnapshot, InvalidMessage, RouteResult
 from handoff.turns import TurnOutcome, outcome_of
-from privacy.register import normalise_address
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,12 @@ The views in `channels/web.py` stay thin: read the request, call the router, han
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.identity import phone_problem
 from core.vocabulary import ACTIVE_STATES, ConversationState
 from handoff.router import ConversationSnapshot
 
@@ -47,7 +47,6 @@ RATING_LABELS = [
     (2, "Dissatisfied"),
     (1, "Very dissatisfied"),
 ]
-_PHONE_ALLOWED = re.compile(r"^[\d\s()+\-]+$")
 
 
 class PayloadError(ValueError):
@@ -134,12 +133,9 @@ def validate_callback(phone: Any, preferred_time: Any) -> tuple[dict[str, str], 
     values = {"phone": (phone or "").strip() if isinstance(phone, str) else "",
               "preferred_time": preferred_time if isinstance(preferred_time, str) else ""}
     errors: dict[str, str] = {}
-    digits = re.sub(r"\D", "", values["phone"])
-    if not values["phone"]:
-        errors["phone"] = "Enter a phone number, like 01632 960 001 or 07700 900 982"
-    elif not _PHONE_ALLOWED.match(values["phone"]) or not 10 <= len(digits) <= 13:
-        errors["phone"] = ("Enter a phone number, like 01632 960 001, 07700 900 982 "
-                           "or +44 808 157 0192")
+    problem = phone_problem(values["phone"])  # core.identity: the one rule for numbers
+    if problem:
+        errors["phone"] = problem
     if values["preferred_time"] not in dict(CALLBACK_TIMES):
         errors["preferred_time"] = "Select when you would like us to call you"
     return values, errors

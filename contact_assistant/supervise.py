@@ -1,8 +1,8 @@
 """`make run` under supervisord: one program per Procfile line, restarted when it dies.
 
-honcho stops every process when one exits (killing Rasa took the web app and the phone line
-down with it). supervisord restarts the one that died while the others keep serving; the
-router already offers a person while Rasa is away.
+supervisord restarts the one process that died while the others keep serving (killing Rasa
+must not take the web app and the phone line down with it); the router already offers a person
+while Rasa is away.
 
 The config is generated from the Procfile, so a new Procfile line is a new supervised process.
 Each line runs as written through bash (it expands `$RASA_PORT` and the like), from a small

@@ -81,3 +81,40 @@ def email_problem(email: str) -> str | None:
     except EmailNotValidError:
         return EMAIL_FORMAT_ERROR
     return None
+
+
+PHONE_MISSING = f"Enter a phone number, like {PHONE_EXAMPLE}"
+PHONE_FORMAT_ERROR = f"Enter a phone number in the correct format, like {PHONE_EXAMPLE}"
+
+
+def phone_problem(raw: str) -> str | None:
+    """A plain-English reason `raw` is not a phone number (with an example), or None."""
+    if not isinstance(raw, str) or not raw.strip():
+        return PHONE_MISSING
+    return None if parse_phone(raw) is not None else PHONE_FORMAT_ERROR
+
+
+# --- finding an address in what a resident typed or said ---------------------------------------
+
+# A run that could be a phone number inside a sentence ("my number is 07700 900123 thanks").
+_PHONE_RUN = re.compile(r"\+?[\d()][\d\s().-]{7,}\d")
+_EMAIL_RUN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]{2,}")
+
+
+def find_phone(text: str, region: str = DEFAULT_REGION) -> str | None:
+    """The first phone number in a sentence, in E.164, or None."""
+    found = _PHONE_RUN.search(text or "")
+    return normalise_phone(found.group(0), region) if found else None
+
+
+def find_email(text: str) -> str | None:
+    """The email address in a sentence, lower-cased: 'Sam@Example.org', 'it's sam@example.org'
+    or, said aloud on the phone, 'sam at example dot org'. None if there is none."""
+    low = " ".join((text or "").lower().split()).rstrip(".")
+    found = _EMAIL_RUN.search(low)
+    if found:
+        candidate = found.group(0).rstrip(".,;")
+    else:
+        spoken = re.sub(r"\s+at\s+", "@", low)
+        candidate = re.sub(r"\s+dot\s+", ".", spoken).replace(" ", "")
+    return normalise_email(candidate) if email_problem(candidate) is None else None

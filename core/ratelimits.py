@@ -1,11 +1,14 @@
-"""Who a rate limit counts: one conversation, one account, or one network address.
+"""Who a rate limit counts: one conversation or one network address.
 
 Each has its own budget (settings: RATELIMIT_CHAT per conversation, RATELIMIT_CHAT_IP per
-address, RATELIMIT_LOGIN per address, RATELIMIT_LOGIN_ACCOUNT per account). A library running
-a "tea and tech" session puts many residents behind one address: the per-address budget is
-generous, so they are not blocked, while the per-conversation budget stops any one chat
-flooding. The address is `request.remote_addr`, which X-Forwarded-For changes only when
-TRUSTED_PROXY_COUNT says a proxy of ours is in front (contact_assistant/app.py).
+address, RATELIMIT_LOGIN per address). Sign-in attempts per account are not counted here but
+by the console's database-backed back-off (handoff/console/throttle.py), which also counts
+wrong two-factor codes and needs no shared limiter store: one mechanism per question.
+A library running a "tea and tech" session puts many residents behind one address: the
+per-address budget is generous, so they are not blocked, while the per-conversation budget
+stops any one chat flooding. The address is `request.remote_addr`, which X-Forwarded-For
+changes only when TRUSTED_PROXY_COUNT says a proxy of ours is in front
+(contact_assistant/app.py).
 
 Limits live in RATELIMIT_STORAGE_URI: Redis in production, so every gunicorn worker and host
 counts together (production mode refuses memory://).
@@ -13,7 +16,6 @@ counts together (production mode refuses memory://).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 
@@ -36,18 +38,6 @@ def conversation_key() -> str:
     if not client:
         client = session[SESSION_CLIENT] = secrets.token_urlsafe(12)
     return f"conversation:{client}"
-
-
-def account_key(form_field: str = "email") -> Callable[[], str]:
-    """Key by the account being signed in to, hashed: no email address in the limiter's store."""
-
-    def key() -> str:
-        account = (request.form.get(form_field) or "").strip().lower()
-        if not account:
-            return client_ip()
-        return "account:" + hashlib.sha256(account.encode()).hexdigest()[:32]
-
-    return key
 
 
 def configured(config_key: str, default: str) -> Callable[[], str]:

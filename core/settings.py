@@ -99,7 +99,9 @@ class Settings:
     # Proxies of ours in front of the app whose X-Forwarded-* headers are believed; 0 = none.
     trusted_proxy_count: int = 0
     ratelimit_chat_ip: str = "600 per minute"
-    ratelimit_login_account: str = "5 per minute"
+    # /healthz answers 503 when a due outbox message has waited longer than this (the
+    # delivery worker is down or stuck): contact_assistant/health.py.
+    health_outbox_overdue_seconds: int = 900
 
     def to_flask(self) -> dict:
         values = {f.name.upper(): getattr(self, f.name) for f in fields(self) if f.name != "extra"}
@@ -233,7 +235,7 @@ def load_settings() -> Settings:
         app_env=PRODUCTION if is_production() else "development",
         trusted_proxy_count=_int("TRUSTED_PROXY_COUNT", 0),
         ratelimit_chat_ip=_env("RATELIMIT_CHAT_IP", "600 per minute"),
-        ratelimit_login_account=_env("RATELIMIT_LOGIN_ACCOUNT", "5 per minute"),
+        health_outbox_overdue_seconds=_int("HEALTH_OUTBOX_OVERDUE_SECONDS", 900),
     )
 
 

@@ -26,13 +26,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.delivery_settings import DeliverySettings
+from core.identity import normalise_address
 from core.settings import ConfigError
 from delivery import messages
 from delivery.errors import DeliveryError
 from delivery.notify import NotifyClient
 from delivery.open311 import Open311Client
 from delivery.sms import TwilioSender
-from privacy.register import current_choices, normalise_address, pseudonym
+from privacy.register import current_choices, pseudonym
 from services import outbox
 from services.cases import record_status
 from storage.db import Database

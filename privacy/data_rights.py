@@ -2,10 +2,16 @@
 
 - `purge`: transcripts older than RETENTION_DAYS (DATA_USE_RETENTION_DAYS for conversations with
   a data_use opt-out) are deleted, unless a person still needs them (an open handoff ticket, an
-  open callback or an open case). The Rasa tracker store is pruned to match.
-- `subject_access`: everything we hold for one resident, as JSON-ready data.
+  open callback or an open case). The Rasa tracker store is pruned to match. A purged
+  conversation's phone verifications go with it; its (closed) report stays, without the email
+  and number for updates and without its outbox updates.
+- `subject_access`: everything we hold for one resident, as JSON-ready data, including the email
+  and number on their reports, an address kept mid-report, numbers texted a code and the
+  updates in the outbox.
 - `erase`: deletes everything for one resident except the opt-out register, which is the legal
-  record of their choices (append-only, and pseudonymous).
+  record of their choices (append-only, and pseudonymous): conversations, reports found by
+  conversation or by their update address, phone verifications, and outbox rows for those
+  reports or whose payload names the address.
 - `export_training`: resident messages as NLU-ready text, leaving out every conversation with a
   data_use opt-out.
 
@@ -25,10 +31,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import create_engine, delete, func, inspect, or_, select, text
+from sqlalchemy import String, cast, create_engine, delete, func, inspect, or_, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from core.identity import normalise_address
 from privacy import register as optout
 from storage.db import Database
 from storage.models import (
@@ -40,6 +47,7 @@ from storage.models import (
     Message,
     OptOutEvent,
     OptOutWords,
+    OutboxMessage,
     PhoneVerification,
     utcnow,
 )
@@ -244,9 +252,33 @@ class PurgeResult:
         return out
 
 
+def _forget_case_contacts(s: Session, conversation_ids: list[str]) -> None:
+    """The council keeps a report (the case) after its conversation goes, but not where the
+    resident's updates were to go: the email and number on it, and any outbox work (updates
+    not yet sent, texts already sent) for it, are removed with the conversation."""
+    for batch in _chunks(conversation_ids):
+        case_ids = select(Case.id).where(Case.conversation_id.in_(batch))
+        s.execute(delete(OutboxMessage).where(OutboxMessage.case_id.in_(case_ids),
+                                              OutboxMessage.kind != "open311_post")
+                  .execution_options(synchronize_session=False))
+        s.execute(Case.__table__.update().where(Case.conversation_id.in_(batch))
+                  .values(contact_email=None, contact_phone=None))
+
+
+def _outbox_naming(address: str | None) -> Any:
+    """Outbox rows whose payload or result holds this address (matched in the stored JSON)."""
+    if not address:
+        return None
+    pattern = f"%{address}%"
+    return or_(cast(OutboxMessage.payload, String).like(pattern),
+               cast(OutboxMessage.result, String).like(pattern))
+
+
 def _delete_conversations(s: Session, ids: Iterable[str]) -> tuple[int, int]:
     """Delete conversations and everything hanging off them. Returns (conversations, messages)."""
     conversations = messages = 0
+    ids = list(ids)
+    _forget_case_contacts(s, ids)
     for batch in _chunks(ids):
         s.execute(delete(CallbackRequest).where(CallbackRequest.conversation_id.in_(batch))
                   .execution_options(synchronize_session=False))
@@ -366,7 +398,7 @@ class SubjectRef:
         if kind == "phone" and sum(c.isdigit() for c in value) < 9:
             raise ValueError("That phone number is too short")
         return cls(kind, value, optout.pseudonym(hmac_key, "address", value),
-                   optout.normalise_address(value))
+                   normalise_address(value))
 
 
 def subject_conversation_ids(s: Session, ref: SubjectRef) -> set[str]:
@@ -376,11 +408,46 @@ def subject_conversation_ids(s: Session, ref: SubjectRef) -> set[str]:
     ]
     if ref.address:
         conditions.append(Conversation.address == ref.address)
+        # An address kept for the report the bot was taking (services/contact_details.py).
+        conditions.append(Conversation.contact_detail == ref.address)
     ids = set(s.scalars(select(Conversation.id).where(or_(*conditions))))
     if ref.address:
         ids |= set(s.scalars(select(CallbackRequest.conversation_id)
                              .where(CallbackRequest.phone == ref.address)))
+        # A report whose updates go to this address is theirs, and so is its conversation.
+        ids |= set(s.scalars(select(Case.conversation_id).where(
+            _case_naming(ref), Case.conversation_id.is_not(None))))
     return ids
+
+
+def _case_naming(ref: SubjectRef) -> Any:
+    """Cases whose update address is the resident's (stored normalised, as the bot took it)."""
+    return or_(func.lower(Case.contact_email) == ref.address, Case.contact_phone == ref.address)
+
+
+def _subject_cases(s: Session, ref: SubjectRef, conv_ids: set[str]) -> list[Case]:
+    condition = Case.conversation_id.in_(sorted(conv_ids))
+    if ref.address:
+        condition = or_(condition, _case_naming(ref))
+    return list(s.scalars(select(Case).where(condition).order_by(Case.id)))
+
+
+def _subject_outbox(s: Session, ref: SubjectRef, case_ids: list[int]) -> list[OutboxMessage]:
+    conditions = [OutboxMessage.case_id.in_(case_ids)]
+    naming = _outbox_naming(ref.address)
+    if naming is not None:
+        conditions.append(naming)
+    return list(s.scalars(select(OutboxMessage).where(or_(*conditions))
+                          .order_by(OutboxMessage.id)))
+
+
+def _subject_verifications(s: Session, ref: SubjectRef,
+                           conv_ids: set[str]) -> list[PhoneVerification]:
+    condition = PhoneVerification.conversation_id.in_(sorted(conv_ids))
+    if ref.address:
+        condition = or_(condition, PhoneVerification.address == ref.address)
+    return list(s.scalars(select(PhoneVerification).where(condition)
+                          .order_by(PhoneVerification.id)))
 
 
 def _linked_subjects(s: Session, ref: SubjectRef, conv_ids: set[str]) -> set[str]:
@@ -414,8 +481,8 @@ def subject_access(db: Database, ref: SubjectRef,
         for batch in _chunks(sorted(conv_ids)):
             for conv in s.scalars(select(Conversation).where(Conversation.id.in_(batch))
                                   .order_by(Conversation.created_at)):
-                item = _row(conv, ("id", "channel", "state", "address", "created_at", "closed_at",
-                                   "satisfaction", "data_use_opt_out"))
+                item = _row(conv, ("id", "channel", "state", "address", "contact_detail",
+                                   "created_at", "closed_at", "satisfaction", "data_use_opt_out"))
                 item["messages"] = [
                     _row(m, ("sender", "text", "intent", "sent_at")) for m in conv.messages
                 ]
@@ -438,8 +505,9 @@ def subject_access(db: Database, ref: SubjectRef,
                 OptOutEvent.conversation_id.in_(sorted(conv_ids)),
             )).order_by(OptOutEvent.id)
         ))
-        cases = list(s.scalars(select(Case).where(Case.conversation_id.in_(sorted(conv_ids)))
-                               .order_by(Case.id)))
+        cases = _subject_cases(s, ref, conv_ids)
+        outbox_rows = _subject_outbox(s, ref, [c.id for c in cases])
+        verifications = _subject_verifications(s, ref, conv_ids)
         choices = optout.current_choices(s, sorted(subjects))
         s.add(AuditLog(action="privacy_subject_access", target=f"subject:{ref.pseudonym[:16]}",
                        detail={"conversations": len(conversations)}))
@@ -455,8 +523,19 @@ def subject_access(db: Database, ref: SubjectRef,
             ],
             "cases": [
                 _row(c, ("reference", "kind", "location", "postcode", "details",
-                         "contact_preference", "status", "status_note", "conversation_id",
-                         "created_at", "updated_at")) for c in cases
+                         "contact_preference", "contact_email", "contact_phone", "status",
+                         "status_note", "conversation_id", "created_at", "updated_at"))
+                for c in cases
+            ],
+            # Updates we sent or will send them (the code hash and worker leases are ours).
+            "messages_to_you": [
+                _row(m, ("kind", "state", "payload", "result", "created_at", "sent_at"))
+                for m in outbox_rows
+            ],
+            # Numbers they asked us to text a code to, and whether they typed it back.
+            "phone_verifications": [
+                _row(v, ("conversation_id", "address", "attempts", "created_at", "verified_at"))
+                for v in verifications
             ],
         }
     with _tracker(tracker) as store:
@@ -470,6 +549,8 @@ class EraseResult:
     messages_deleted: int = 0
     callbacks_deleted: int = 0
     cases_deleted: int = 0
+    outbox_messages_deleted: int = 0
+    phone_verifications_deleted: int = 0
     tracker_events_deleted: int = 0
     optout_events_kept: int = 0
     optout_words_deleted: int = 0
@@ -492,15 +573,27 @@ def erase(db: Database, ref: SubjectRef, tracker: TrackerStore | str | None = No
                 delete(CallbackRequest).where(CallbackRequest.phone == ref.address)
                 .execution_options(synchronize_session=False)
             ).rowcount
-            s.execute(delete(PhoneVerification).where(PhoneVerification.address == ref.address)
-                      .execution_options(synchronize_session=False))
+            result.phone_verifications_deleted += s.execute(
+                delete(PhoneVerification).where(PhoneVerification.address == ref.address)
+                .execution_options(synchronize_session=False)).rowcount
+        case_ids = [c.id for c in _subject_cases(s, ref, conv_ids)]
+        # Explicitly, not only by the foreign key's cascade: a payload naming the address goes
+        # too, whatever case (if any) it belongs to.
+        result.outbox_messages_deleted = len(_subject_outbox(s, ref, case_ids))
+        for row in _subject_outbox(s, ref, case_ids):
+            s.delete(row)
+        s.flush()
         for batch in _chunks(sorted(conv_ids)):
             result.callbacks_deleted += s.execute(
                 delete(CallbackRequest).where(CallbackRequest.conversation_id.in_(batch))
                 .execution_options(synchronize_session=False)
             ).rowcount
+            result.phone_verifications_deleted += s.execute(
+                delete(PhoneVerification).where(PhoneVerification.conversation_id.in_(batch))
+                .execution_options(synchronize_session=False)).rowcount
+        for batch in _chunks(case_ids):
             result.cases_deleted += s.execute(
-                delete(Case).where(Case.conversation_id.in_(batch))
+                delete(Case).where(Case.id.in_(batch))
                 .execution_options(synchronize_session=False)
             ).rowcount
         result.conversations_deleted, result.messages_deleted = _delete_conversations(

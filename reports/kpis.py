@@ -11,7 +11,8 @@ Definitions (each one is what the CSV download and the page say):
   where nothing was asked are left out). "Abandoned in the queue" is the abandoned ones that
   had asked for a person. This replaces the old "containment" (no handoff ticket), which
   counted a resident who gave up and closed the tab as a success.
-- repeat contact: judged conversations whose subject (the keyed pseudonym) started another
+- repeat contact: judged conversations whose person (`outcomes.person()`: the verified phone
+  number's pseudonym, else the conversation's own keyed pseudonym) started another
   conversation within 7 days / judged conversations.
 - answer helpful: "yes" answers to "Did that answer your question?" / all answers.
 - advisor measures: time to answer (queued -> claimed) and handle time (claimed -> closed) as

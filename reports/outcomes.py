@@ -9,7 +9,8 @@ order. It runs unchanged on SQLite and PostgreSQL; the only dialect-specific pie
 The outcomes, first match wins:
 - handed_over: an advisor claimed a ticket, or the resident left a number for a call back.
 - abandoned:   queued for a person and left before anyone answered (ticket closed unclaimed,
-               phone hung up while waiting, or no activity for the abandonment window);
+               which the router records as outcome "abandoned"; phone hung up while waiting;
+               or no activity for the abandonment window);
                or the conversation is in the router's `abandoned` state;
                or, with no ticket, the resident left the assistant's last question unanswered
                (web stopped mid-task, SMS never replied, phone hung up mid-flow) or, on the
@@ -28,8 +29,8 @@ The outcomes, first match wins:
 Why a window rather than the web's own polls: polling is not stored. A web session expires
 after SESSION_MINUTES (30) of inactivity, so a conversation with no message for longer than that
 can no longer continue. The same window is used for SMS and for phone calls whose status
-callback never arrived. If the router records an `abandoned` state, it is used as well, so the
-definition works whether or not that state exists.
+callback never arrived. The router's `abandoned` state (handoff/abandonment.py) is used as well:
+it is set sooner (a web page that stopped polling) and for the same reasons.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.functions import FunctionElement
 
+from core.vocabulary import ConversationState
 from storage.models import (
     AnswerFeedback,
     CallbackRequest,
@@ -72,6 +74,15 @@ CALL_ENDED = "Call ended%"
 # The catalogue's feedback prompt (issue 12 item 4), matched by its wording.
 FEEDBACK_QUESTION = "%Did that answer your question?%"
 CALL_ENDED_WAITING = "Call ended while the caller was waiting%"
+# The router's state for a resident who left (handoff/abandonment.py decides when).
+ABANDONED = ConversationState.ABANDONED.value
+
+
+def person(conversations):
+    """Who the resident is, as a pseudonym: the phone number they proved is theirs (a web chat
+    whose resident typed back the texted code) if any, else the conversation's own subject.
+    So a verified web chat and a phone call from that number are the same person."""
+    return func.coalesce(conversations.c.identified_subject, conversations.c.subject)
 
 
 class plus_days(FunctionElement):  # noqa: N801 - reads as SQL: plus_days(column, 7)
@@ -138,6 +149,9 @@ def outcome_query(stale_before: datetime, *, since: datetime | None = None,
     hung_up_waiting = message_exists(m.c.sender == "system", m.c.text.like(CALL_ENDED_WAITING))
 
     ticketed = ticket_exists()
+    # The router closes a queued ticket with outcome "abandoned" when the resident leaves the
+    # queue (handoff/abandonment.py); a ticket closed unclaimed any other way counts the same.
+    left_queue = ticket_exists(t.c.outcome == "abandoned")
     claimed = ticket_exists(or_(t.c.claimed_at.is_not(None), t.c.status == "claimed"))
     open_ticket = ticket_exists(t.c.status != "closed")
     callback = exists().where(CallbackRequest.conversation_id == c.c.id)
@@ -151,16 +165,16 @@ def outcome_query(stale_before: datetime, *, since: datetime | None = None,
 
     later = aliased(c)
     came_back = exists().where(
-        later.c.subject == c.c.subject, later.c.id != c.c.id,
+        person(later) == person(c), later.c.id != c.c.id,
         later.c.created_at > c.c.created_at,
         later.c.created_at < plus_days(c.c.created_at, literal(REPEAT_DAYS)))
 
     outcome = case(
         (or_(claimed, callback), "handed_over"),
-        (and_(ticketed, or_(c.c.state == "abandoned", not_(open_ticket), hung_up_waiting,
-                            call_ended, stale)), "abandoned"),
+        (and_(ticketed, or_(c.c.state == ABANDONED, left_queue, not_(open_ticket),
+                            hung_up_waiting, call_ended, stale)), "abandoned"),
         (ticketed, "in_progress"),
-        (and_(c.c.state == "abandoned", not_(achieved)), "abandoned"),
+        (and_(c.c.state == ABANDONED, not_(achieved)), "abandoned"),
         (and_(not_(spoke), c.c.channel != "phone"), "not_started"),
         (and_(c.c.state != "closed", not_(call_ended), not_(stale)), "in_progress"),
         (and_(achieved, not_(came_back)), "resolved"),
@@ -169,7 +183,7 @@ def outcome_query(stale_before: datetime, *, since: datetime | None = None,
         else_="unresolved",
     )
     query = select(
-        c.c.id, c.c.channel, c.c.created_at, c.c.subject,
+        c.c.id, c.c.channel, c.c.created_at, person(c).label("subject"),
         outcome.label("outcome"),
         case((ticketed, True), else_=False).label("queued"),
         case((came_back, True), else_=False).label("came_back"),

@@ -9,46 +9,22 @@ copy behind on the conversation.
 
 from __future__ import annotations
 
-import re
-
+from core.identity import find_email, find_phone
 from storage.db import Database
 from storage.models import Conversation
 
 KINDS = ("email", "phone", "proof")  # proof: either, to check a case (lookups)
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]{2,}")
-_EMAIL_WHOLE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
-_PHONE = re.compile(r"\+?[\d()][\d\s().-]{7,}\d")
 
 
 def email_address(text: str) -> str | None:
-    """'Sam@Example.org', 'it's sam@example.org' or, said aloud, 'sam at example dot org'."""
-    low = " ".join(text.lower().split()).rstrip(".")
-    found = _EMAIL.search(low)
-    if found:
-        candidate = found.group(0).rstrip(".,;")
-    else:
-        spoken = re.sub(r"\s+at\s+", "@", low)
-        candidate = re.sub(r"\s+dot\s+", ".", spoken).replace(" ", "")
-    return candidate if _EMAIL_WHOLE.match(candidate) and len(candidate) <= 254 else None
+    """'Sam@Example.org', 'it's sam@example.org' or, said aloud, 'sam at example dot org'
+    (core.identity decides what an address is)."""
+    return find_email(text)
 
 
 def phone_number(text: str) -> str | None:
-    """A UK phone number in any usual form -> E.164 ('07700 900123' -> '+447700900123')."""
-    import phonenumbers
-
-    found = _PHONE.search(text or "")
-    if not found:
-        return None
-    try:
-        number = phonenumbers.parse(found.group(0), "GB")
-    except phonenumbers.NumberParseException:
-        return None
-    # Ofcom's drama range (07700 900xxx) is not "valid" to phonenumbers but is a real shape:
-    # any ten-digit UK national number is accepted.
-    uk_shape = number.country_code == 44 and len(str(number.national_number)) == 10
-    if not (phonenumbers.is_valid_number(number) or uk_shape):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """A phone number in any usual form -> E.164 ('07700 900123' -> '+447700900123')."""
+    return find_phone(text)
 
 
 def extract(kind: str, text: str) -> str | None:

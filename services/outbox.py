@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import Database
@@ -194,3 +194,29 @@ def messages(db: Database, *, states: tuple[str, ...] | None = None,
         query = query.where(OutboxMessage.case_id == case_id)
     with db.session() as s:
         return list(s.scalars(query))
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """How the delivery worker is keeping up, for /healthz."""
+
+    due: int  # messages that should be being sent now
+    oldest_due_seconds: float | None  # how long the longest-waiting of them has been due
+    retrying: int  # pending after a failed try
+    failed: int  # given up on: a supervisor must retry them (/advisor/cases/deliveries)
+
+
+def backlog(db: Database, now: datetime | None = None) -> Backlog:
+    """Due = pending and due, or sending with an expired lease (its worker died)."""
+    now = now or utcnow()
+    with db.session() as s:
+        # A stranded "sending" row became due again when its lease ran out.
+        due_since = case((OutboxMessage.state == "sending", OutboxMessage.lease_until),
+                         else_=OutboxMessage.next_attempt_at)
+        due, oldest = s.execute(select(func.count(), func.min(due_since)).where(_due(now))).one()
+        retrying = s.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.state == "pending", OutboxMessage.attempts > 0)) or 0
+        failed = s.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.state == "failed")) or 0
+    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else None
+    return Backlog(due or 0, age, retrying, failed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from core.settings import ConfigError, Unmocked, load_settings
@@ -33,6 +35,61 @@ def test_healthz_reports_each_component_and_503_when_one_is_down(client, fake_ra
     assert response.status_code == 503
     assert response.json["components"]["database"] == "ok"
     assert response.json["components"]["action_server"] == "down"
+
+
+@pytest.fixture
+def other_parts_up(app, monkeypatch, fake_rasa):
+    """Rasa (FakeRasa, at a configured URL) and the action server up, so /healthz answers on
+    delivery alone."""
+    monkeypatch.setattr("contact_assistant.health.action_server_ok", lambda url: True)
+    fake_rasa.healthy = True
+    app.extensions["settings"] = dataclasses.replace(app.extensions["settings"],
+                                                     rasa_url="http://127.0.0.1:5005")
+
+
+def _outbox_row(db, key: str, *, due_ago: float, state: str = "pending", attempts: int = 0):
+    from datetime import timedelta
+
+    from storage.models import OutboxMessage, utcnow
+
+    with db.session() as s:
+        s.add(OutboxMessage(kind="sms", idempotency_key=key, payload={}, state=state,
+                            attempts=attempts,
+                            next_attempt_at=utcnow() - timedelta(seconds=due_ago)))
+
+
+def test_healthz_reports_the_delivery_worker(client, db, fake_rasa, other_parts_up):
+    assert client.get("/healthz").json["delivery"]["oldest_due_seconds"] is None
+    _outbox_row(db, "a", due_ago=60)  # a minute behind: the worker is busy, not down
+    _outbox_row(db, "b", due_ago=0, attempts=2)  # being retried after failures
+    _outbox_row(db, "c", due_ago=5000, state="failed")  # given up: not due any more
+    r = client.get("/healthz")
+    assert r.status_code == 200, r.json
+    delivery = r.json["delivery"]
+    assert r.json["components"]["delivery"] == "ok"
+    assert 55 <= delivery["oldest_due_seconds"] <= 120
+    assert (delivery["due"], delivery["retrying"], delivery["failed"]) == (2, 1, 1)
+    assert delivery["failing"] is True and delivery["overdue_after_seconds"] == 900
+
+
+def test_healthz_is_503_when_deliveries_are_overdue(app, client, db, fake_rasa,
+                                                     other_parts_up):
+    _outbox_row(db, "late", due_ago=1000)  # longer than the 900-second default
+    r = client.get("/healthz")
+    assert r.status_code == 503
+    assert r.json["components"] == {"database": "ok", "rasa": "ok", "action_server": "ok",
+                                    "delivery": "overdue"}
+    # The threshold is a setting: a council whose worker runs every half hour raises it.
+    app.extensions["settings"] = dataclasses.replace(app.extensions["settings"],
+                                                     health_outbox_overdue_seconds=1800)
+    assert client.get("/healthz").status_code == 200
+
+
+def test_the_overdue_threshold_is_read_from_the_environment(monkeypatch):
+    for name in ("SECRET_KEY", "RASA_TOKEN", "OPTOUT_HMAC_KEY"):
+        monkeypatch.setenv(name, "x")
+    monkeypatch.setenv("HEALTH_OUTBOX_OVERDUE_SECONDS", "120")
+    assert load_settings().health_outbox_overdue_seconds == 120
 
 
 def test_security_headers_on_every_response(client):

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from core.identity import EMAIL_FORMAT_ERROR as FORMAT
-from core.identity import email_problem, normalise_address, normalise_phone
+from core.identity import (
+    PHONE_FORMAT_ERROR,
+    PHONE_MISSING,
+    email_problem,
+    find_email,
+    find_phone,
+    normalise_address,
+    normalise_phone,
+    phone_problem,
+)
 
 
 @pytest.mark.parametrize("written", [
@@ -48,3 +57,53 @@ def test_addresses_that_are_not_numbers_keep_their_old_form():
 ])
 def test_email_addresses_are_checked_by_email_validator(email, problem):
     assert email_problem(email) == problem
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("Sam@Example.org", "sam@example.org"),
+    ("it's sam@example.org thanks", "sam@example.org"),
+    ("sam at example dot org", "sam@example.org"),
+    ("sam at example", None),
+    ("no email here", None),
+])
+def test_an_email_is_found_in_a_sentence_or_spoken(text, found):
+    assert find_email(text) == found
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("my number is 07700 900123", "+447700900123"),
+    ("+44 (0)1432 260000", "+441432260000"),
+    ("ring 0044 7700 900123 please", "+447700900123"),
+    ("12345", None),
+    ("", None),
+])
+def test_a_phone_number_is_found_in_a_sentence(text, found):
+    assert find_phone(text) == found
+
+
+def test_phone_problem_says_what_to_enter():
+    assert phone_problem("") == PHONE_MISSING
+    assert phone_problem("12345") == PHONE_FORMAT_ERROR
+    assert phone_problem("07700 900123") is None
+    assert "07700 900 982" in PHONE_FORMAT_ERROR
+
+
+IDENTITY_USERS = ("channels/twiml.py", "channels/voice.py", "channels/web_render.py",
+                  "delivery/worker.py", "services/contact_details.py")
+
+
+@pytest.mark.parametrize("path", IDENTITY_USERS)
+def test_call_sites_take_parsing_from_core_identity(path):
+    """One identity module: these import from core.identity, not through privacy.register,
+    and none parses numbers or addresses itself."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(__file__).parents[2] / path).read_text())
+    imported = {(node.module, alias.name) for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) for alias in node.names}
+    modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+               for alias in node.names} | {module for module, _ in imported}
+    assert any(module == "core.identity" for module, _ in imported)
+    assert ("privacy.register", "normalise_address") not in imported
+    assert not modules & {"phonenumbers", "email_validator"}

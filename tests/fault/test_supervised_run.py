@@ -7,7 +7,7 @@
 - Rasa is restarted by supervisord and the assistant answers again;
 - SIGINT (Ctrl-C) stops every process cleanly.
 
-Before supervisord, honcho stopped the web app and the action server as soon as Rasa died.
+The point is the first two: one process dying must not stop the others.
 """
 
 from __future__ import annotations

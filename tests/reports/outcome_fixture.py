@@ -34,7 +34,7 @@ EXPECTED = {
     "r2": "resolved",      # web, said yes to "Did that answer your question?"
     "r3": "came_back",     # SMS report made, but C phoned again 2 days later
     "r4": "handed_over",   # phone, pressed 0, an advisor answered in 2 minutes
-    "r5": "abandoned",     # web, queued, ticket closed unclaimed (left the queue)
+    "r5": "abandoned",     # web, left the queue: the router closed the ticket "abandoned"
     "r6": "abandoned",     # phone, hung up while waiting (Twilio status callback)
     "r7": "abandoned",     # phone, hung up mid-report (asked where the pothole is)
     "r8": "abandoned",     # SMS, never replied to "What is your postcode?"
@@ -47,6 +47,7 @@ EXPECTED = {
     "r15": "handed_over",  # web, left the queue but left a number: keeps the callback
     "r16": "resolved",     # SMS library hours answered (A again, 7 days after r1)
     "r17": "handed_over",  # web, advisor answered in 5 minutes
+    "r18": "came_back",    # web report by O, who verified F's number; F phoned the next day
 }
 
 
@@ -58,8 +59,9 @@ def seed(db) -> None:  # noqa: PLR0915 - one flat, readable script of the fixtur
         s.flush()
         adv = advisor.id
 
-        def conv(cid, channel, subject, created, state="closed"):
+        def conv(cid, channel, subject, created, state="closed", identified=None):
             s.add(Conversation(id=cid, channel=channel, subject=subject, state=state,
+                               identified_subject=identified,
                                created_at=created, updated_at=created))
             s.flush()
 
@@ -68,10 +70,11 @@ def seed(db) -> None:  # noqa: PLR0915 - one flat, readable script of the fixtur
                           intent=intent, advisor_id=advisor_id))
             s.flush()
 
-        def ticket(cid, queued, claimed=None, closed=None, status="queued", reason="requested"):
+        def ticket(cid, queued, claimed=None, closed=None, status="queued", reason="requested",
+                   outcome=None):
             s.add(HandoffTicket(conversation_id=cid, reason=reason, status=status, summary={},
                                 queued_at=queued, claimed_at=claimed, closed_at=closed,
-                                advisor_id=adv if claimed else None))
+                                advisor_id=adv if claimed else None, outcome=outcome))
             s.flush()
 
         conv("r1", "web", "A", at(3))
@@ -97,9 +100,12 @@ def seed(db) -> None:  # noqa: PLR0915 - one flat, readable script of the fixtur
         s.add(CallbackRequest(conversation_id="r4", phone="+447700900001",
                               created_at=at(6, 10, 15), done_at=at(6, 15)))
 
-        conv("r5", "web", "D", at(5))
+        # As the router leaves it (handoff/abandonment.py): state and ticket both "abandoned".
+        conv("r5", "web", "D", at(5), state="abandoned")
         msg("r5", "resident", "person", at(5), "request_human")
-        ticket("r5", at(5), status="closed", closed=at(5, 10, 20))
+        ticket("r5", at(5), status="closed", closed=at(5, 10, 20), outcome="abandoned")
+        msg("r5", "system", "The resident's page stopped checking for replies while they "
+            "waited.", at(5, 10, 20))
 
         conv("r6", "phone", "E", at(5, 14), state="waiting")
         msg("r6", "bot", "Hello. How can I help?", at(5, 14))
@@ -137,7 +143,7 @@ def seed(db) -> None:  # noqa: PLR0915 - one flat, readable script of the fixtur
         msg("r13", "bot", "Hello. How can I help?", at(11))
         msg("r13", "system", "Call ended.", at(11, 10, 0))
 
-        conv("r14", "web", "L", at(12), state="bot")
+        conv("r14", "web", "L", at(12), state="abandoned")
         msg("r14", "resident", "someone dumped rubbish", at(12), "report_fly_tipping")
         msg("r14", "bot", "What was dumped?", at(12))
 
@@ -162,3 +168,11 @@ def seed(db) -> None:  # noqa: PLR0915 - one flat, readable script of the fixtur
         conv("r17", "web", "N", at(13, 14))
         msg("r17", "resident", "person", at(13, 14), "request_human")
         ticket("r17", at(13, 14), claimed=at(13, 14, 5), closed=at(13, 14, 20), status="closed")
+
+        # O's web chat: they proved F's phone number is theirs (identified_subject), so F's
+        # call about the pothole the next day (r7) is the same person coming back.
+        conv("r18", "web", "O", at(8), identified="F")
+        msg("r18", "resident", "my street light is out", at(8), "report_street_light")
+        msg("r18", "bot", "Thank you. Your reference is HC-000002.", at(8, 10, 5))
+        s.add(Case(reference="HC-000002", kind="street_light", location="2 High St",
+                   conversation_id="r18", created_at=at(8, 10, 5)))

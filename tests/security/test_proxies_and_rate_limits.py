@@ -75,13 +75,13 @@ def test_x_forwarded_for_from_a_configured_proxy_is_believed(make_app):
     assert other == [200, 429]
 
 
-def test_the_account_key_never_stores_an_email_address(app):
-    from core.ratelimits import account_key
+def test_one_per_account_mechanism_the_consoles_back_off(app):
+    """Per account, sign-in is limited by handoff/console/throttle.py alone (tested in
+    test_console_access.py: seven addresses still get five tries): no unused limiter key or
+    setting suggests a second one."""
+    import core.ratelimits
+    from core.settings import Settings
 
-    with app.test_request_context("/advisor/login", method="POST",
-                                  data={"email": " Ada@Example.gov.uk "}):
-        key = account_key()()
-    with app.test_request_context("/advisor/login", method="POST",
-                                  data={"email": "ada@example.gov.uk"}):
-        assert account_key()() == key
-    assert key.startswith("account:") and "example" not in key
+    assert not hasattr(core.ratelimits, "account_key")
+    assert "ratelimit_login_account" not in Settings.__dataclass_fields__
+    assert "RATELIMIT_LOGIN_ACCOUNT" not in app.config

@@ -8,6 +8,7 @@ import pytest
 
 from channels import web_render as render
 from contact_assistant.pages import contrast_ratio, council_context, safe_colour, text_colour_on
+from core import identity
 from core.vocabulary import ConversationState
 from handoff.router import ConversationSnapshot, MessageView
 
@@ -47,10 +48,19 @@ def test_handoff_payload_is_recognised():
 
 @pytest.mark.parametrize("phone,ok", [("01432 260000", True), ("07700 900 982", True),
                                       ("+44 808 157 0192", True), ("123", False),
-                                      ("call me maybe", False), ("", False)])
+                                      ("call me maybe", False), ("", False),
+                                      # The old hand-written digit count got these wrong:
+                                      ("0044 7700 900982", True), ("07700.900.982", True),
+                                      ("12345678901", False)])
 def test_callback_phone_validation(phone, ok):
     _values, errors = render.validate_callback(phone, "asap")
     assert ("phone" not in errors) is ok
+
+
+def test_callback_phone_errors_are_core_identitys_with_an_example():
+    assert render.validate_callback("", "asap")[1]["phone"] == identity.PHONE_MISSING
+    assert render.validate_callback("123", "asap")[1]["phone"] == identity.PHONE_FORMAT_ERROR
+    assert identity.PHONE_EXAMPLE in identity.PHONE_FORMAT_ERROR
 
 
 def test_callback_time_must_be_one_of_the_choices():
