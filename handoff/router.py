@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
+from core.identity import normalise_address
 from core.vocabulary import ConversationState
 from handoff import abandonment, choice_rules, turns, verification
 from handoff import state as machine
@@ -104,7 +105,7 @@ class ConversationRouter:
             conv = machine.new(Conversation(
                 channel=channel,
                 subject=self.subject_for(address=address, session_key=session_key),
-                address=optout.normalise_address(address) if address else None,
+                address=normalise_address(address) if address else None,
                 call_sid=call_sid,
             ))
             s.add(conv)
@@ -117,7 +118,7 @@ class ConversationRouter:
 
     def sms_thread(self, address: str) -> str:
         """The resident's open SMS conversation from the last day, or a new one."""
-        number = optout.normalise_address(address)
+        number = normalise_address(address)
         with self.db.session() as s:
             conv_id = s.scalar(
                 select(Conversation.id)
@@ -393,7 +394,7 @@ class ConversationRouter:
             callback = CallbackRequest(
                 conversation_id=conv.id,
                 ticket_id=ticket.id if ticket else None,
-                phone=optout.normalise_address(phone) if phone else None,
+                phone=normalise_address(phone) if phone else None,
                 preferred_time=redact((preferred_time or "")[:120],
                                       self.settings.redact_kinds) or None,
                 notes=redact(notes, self.settings.redact_kinds) if notes else None,
