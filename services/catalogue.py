@@ -122,7 +122,8 @@ def _str(raw: dict[str, Any], key: str) -> str:
     return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
 
 
-def validate_entry(raw: Any, defaults: dict[str, Any] | None = None) -> tuple[Service | None, list[str]]:
+def validate_entry(raw: Any, defaults: dict[str, Any] | None = None,
+                   ) -> tuple[Service | None, list[str]]:
     """One entry: the Service, or every problem with it in plain words."""
     if not isinstance(raw, dict):
         return None, ["is not a set of fields"]
@@ -155,7 +156,8 @@ def validate_entry(raw: Any, defaults: dict[str, Any] | None = None) -> tuple[Se
         if URL.search(phone_answer):
             errors.append("phone_answer must not read out a web address")
         if flesch(phone_answer) < MIN_READING_EASE:
-            errors.append(f"phone_answer is hard to read (reading ease {int(flesch(phone_answer))})")
+            errors.append("phone_answer is hard to read "
+                          f"(reading ease {int(flesch(phone_answer))})")
     url = _str(raw, "url")
     if not _URL.match(url):
         errors.append("url must be a full https:// address of the council's page")
@@ -209,7 +211,8 @@ def validate(entries: Any, defaults: dict[str, Any] | None = None, *,
         errors += [f"{where}: {p}" for p in problems]
         if service is not None:
             if service.id in seen:
-                errors.append(f"{where}: id {service.id!r} is used again (first at {seen[service.id]})")
+                errors.append(f"{where}: id {service.id!r} is used again "
+                              f"(first at {seen[service.id]})")
             seen.setdefault(service.id, n)
             services.append(service)
     if errors:

@@ -8,7 +8,19 @@ Grouped by topic; importing this package registers every action:
   bins.py      bin days (form validation + look-up)
   lookups.py   case status, planning, libraries, contact hours, bare postcode/reference (inform)
   reports.py   missed bin, pothole, fly-tipping, street light reports -> cases
+  switch.py    a change of topic in the middle of a look-up form
+  catalogue.py answers from the service catalogue, "did that answer", text me the link
 Actions reach the database only through `services` (DATABASE_URL from the environment).
 """
 
-from bot.actions import bins, fallback, handoff, lookups, optout, reports, session  # noqa: F401
+from bot.actions import (  # noqa: F401
+    bins,
+    catalogue,
+    fallback,
+    handoff,
+    lookups,
+    optout,
+    reports,
+    session,
+    switch,
+)

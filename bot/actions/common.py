@@ -23,7 +23,8 @@ REQUESTED_SLOT = "requested_slot"
 # Slots the report form fills; cleared when a report is sent, stopped or handed over.
 REPORT_SLOTS = ("location", "details", "contact_preference", "report_confirmed", "report_change")
 # Never put in an advisor's summary: Rasa's own bookkeeping.
-_INTERNAL_SLOTS = {REQUESTED_SLOT, "session_started_metadata", "report_change", "report_confirmed"}
+_INTERNAL_SLOTS = {REQUESTED_SLOT, "session_started_metadata", "report_change", "report_confirmed",
+                   "awaiting_feedback", "service_choices", "likely_team"}
 
 TOPICS = {
     "bin_collection_day": "bin collection day",
@@ -135,6 +136,9 @@ def summary(tracker: Tracker) -> dict[str, Any]:
         "slots": slots,
         "entities": latest_entities(tracker),
         "topic": topic_of(tracker),
+        # The catalogue service's owning team, when the resident asked about one: the router
+        # files the ticket under it (HandoffTicket.team) so the right advisors pick it up.
+        "team": tracker.get_slot("likely_team"),
     }
 
 

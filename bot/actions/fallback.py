@@ -36,13 +36,22 @@ def _handed_over(turn: dict[str, Any]) -> bool:
 
 
 class ActionNluFallback(Action):
-    """First time: ask to rephrase and offer a person (button). Second in a row: hand over."""
+    """The intents were unsure. If the service catalogue is sure (stricter than usual) or has
+    two or three close services, answer from it. Otherwise the first time ask to rephrase and
+    offer a person (button), the second in a row hand over; either way the question is logged
+    as unanswered for the council's content team."""
 
     def name(self) -> str:
         return FALLBACK_ACTION
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        from bot.actions import catalogue  # catalogue imports this module's _turns
+
+        decision = catalogue.decide(tracker, catalogue.current_catalogue())
+        if decision.kind != "unknown":
+            return leave_form(tracker) + catalogue.respond(dispatcher, tracker, decision)
+        catalogue.unanswered_signal(dispatcher, decision)
         turns = _turns(tracker.events)
         previous = turns[-2] if len(turns) >= 2 else None
         in_a_row = (

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 07:33:50.380434
+Create Date: 2026-12-03 07:47:03.137997
 """
 
 import sqlalchemy as sa
@@ -48,6 +48,17 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("reference"),
+    )
+    op.create_table(
+        "catalogue_services",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("team", sa.String(length=64), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("sample", sa.Boolean(), nullable=False),
+        sa.Column("imported_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
         "collection_rounds",
@@ -319,6 +330,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_collection_rounds_postcode_prefix"))
 
     op.drop_table("collection_rounds")
+    op.drop_table("catalogue_services")
     op.drop_table("cases")
     op.drop_table("advisors")
     # ### end Alembic commands ###
