@@ -1,7 +1,7 @@
 """Write data/nlu/services.yml: the `ask_service` intent's examples, from the catalogue.
 
 `ask_service` is "a question about a council service that none of the assistant's own intents
-handles". Its examples are the catalogue's titles, synonyms and example questions for services
+handles". Its examples are the catalogue's titles and example questions for services
 without an `intent:` (those with one are what that intent is for). They are the transactional
 intents' negative examples: with them, "I want to pay a parking fine" is a catalogue question,
 not council tax. Retrieval (services/catalogue_search.py) then picks the service at run time,
@@ -61,7 +61,9 @@ def examples(catalogue: Catalogue) -> list[str]:
     for service in catalogue.services:
         if service.intent:
             continue
-        for text in (service.title, *service.synonyms, *service.examples):
+        # Titles and whole questions; not the synonyms (single words like "tip" or "flood" made
+        # ask_service swallow short in-domain messages: measured in bench/catalogue.py).
+        for text in (service.title, *service.examples):
             key = _key(text)
             if key and key not in taken:
                 taken.add(key)

@@ -18,16 +18,20 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
 from services.catalogue import Catalogue, Service
 
-ANSWER_AT = 0.42     # the best service's score needed to answer from it
-MARGIN = 0.06        # ... and how far ahead of the next service it must be
-SUGGEST_AT = 0.30    # below this nothing is offered ("I don't know")
-CLOSE = 0.10         # services within this of the best are offered together
+ANSWER_AT = 0.50     # the best service's probability needed to answer from it
+MARGIN = 0.20        # ... and how far ahead of the next service it must be
+SUGGEST_AT = 0.12    # below this nothing is offered ("I don't know")
+CLOSE = 0.35         # services with at least this share of the best's probability are offered
 MAX_CHOICES = 3
-TEAM_AT = 0.18       # an unanswered question goes to the closest team only if this close
+SIMILAR_AT = 0.15    # a question sharing less than this with every catalogue phrase is unknown
+TEAM_AT = 0.10       # an unanswered question goes to the closest team only if this close
+CLASSIFIER_C = 20.0
 
 _STOP = frozenset("""
 a an the i me my im we our us you your yours it its is are was were be been am do does did
@@ -58,6 +62,16 @@ def _content_words(text: str) -> list[str]:
     return [_stem(w) for w in normalise(text).split() if w not in _STOP]
 
 
+def _content_text(text: str) -> str:
+    return " ".join(_content_words(text))
+
+
+def _word_grams(text: str) -> list[str]:
+    """Content words and pairs of neighbouring content words."""
+    words = _content_words(text)
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
 @dataclass
 class Match:
     service: Service
@@ -81,30 +95,50 @@ class Decision:
 
 
 class CatalogueIndex:
-    def __init__(self, catalogue: Catalogue) -> None:
+    """A classifier over the catalogue's services (TF-IDF + logistic regression, trained on each
+    service's title, synonyms, example questions and answer sentences) with a similarity gate:
+    a question that shares no content word or close spelling with anything in the catalogue is
+    "unknown" however the classifier spreads its probability."""
+
+    def __init__(self, catalogue: Catalogue, *, leave_out: set[tuple[str, str]] | None = None,
+                 ) -> None:
         self.catalogue = catalogue
         docs: list[str] = []
         owners: list[int] = []
         for i, service in enumerate(catalogue.services):
-            for text in (service.title, *service.synonyms, *service.examples):
+            sentences = [s for s in re.split(r"(?<=[.!?])\s+", service.answer) if s]
+            for text in (service.title, *service.synonyms, *service.examples, *sentences):
+                if leave_out and (service.id, text) in leave_out:
+                    continue
                 docs.append(normalise(text))
                 owners.append(i)
         self._owners = np.array(owners)
-        self._words = TfidfVectorizer(analyzer=_content_words, sublinear_tf=True)
+        self._words = TfidfVectorizer(analyzer=_word_grams, sublinear_tf=True)
         self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
-                                      preprocessor=lambda t: " ".join(_content_words(t)))
-        self._word_matrix = self._words.fit_transform(docs)
-        self._char_matrix = self._chars.fit_transform(docs)
+                                      preprocessor=_content_text)
+        word_matrix = self._words.fit_transform(docs)
+        char_matrix = self._chars.fit_transform(docs)
+        self._word_matrix = word_matrix
+        features = hstack([word_matrix, char_matrix]).tocsr()
+        self._classifier = LogisticRegression(C=CLASSIFIER_C, max_iter=2000)
+        self._classifier.fit(features, self._owners)
+        self._classes = self._classifier.classes_
+
+    def similarity(self, text: str) -> float:
+        """The best word-level cosine between `text` and any catalogue phrase."""
+        query = self._words.transform([normalise(text)])
+        if not query.nnz:
+            return 0.0
+        return float((self._word_matrix @ query.T).max())
 
     def scores(self, text: str) -> np.ndarray:
-        """Each service's similarity to `text` (0..1), in catalogue order."""
+        """Each service's probability for `text`, in catalogue order."""
         query = normalise(text)
-        word = (self._word_matrix @ self._words.transform([query]).T).toarray().ravel()
-        char = (self._char_matrix @ self._chars.transform([query]).T).toarray().ravel()
-        per_doc = 0.5 * word + 0.5 * char
-        best = np.zeros(len(self.catalogue))
-        np.maximum.at(best, self._owners, per_doc)
-        return best
+        features = hstack([self._words.transform([query]), self._chars.transform([query])])
+        probabilities = self._classifier.predict_proba(features.tocsr())[0]
+        out = np.zeros(len(self.catalogue))
+        out[self._classes] = probabilities
+        return out
 
     def search(self, text: str, limit: int = 5) -> list[Match]:
         scores = self.scores(text)
@@ -117,16 +151,43 @@ class CatalogueIndex:
         matches = self.search(text, limit=len(self.catalogue) if among else 5)
         if among:
             matches = [m for m in matches if m.service.id in among]
-        if not matches or matches[0].score < SUGGEST_AT:
+            total = sum(m.score for m in matches) or 1.0
+            matches = [Match(m.service, m.score / total) for m in matches]
+        if not matches or self.similarity(text) < SIMILAR_AT or matches[0].score < SUGGEST_AT:
             return Decision("unknown", matches[:MAX_CHOICES])
         best = matches[0]
         runner_up = matches[1].score if len(matches) > 1 else 0.0
         if best.score >= ANSWER_AT and best.score - runner_up >= MARGIN:
             return Decision("answer", [best])
-        close = [m for m in matches[:MAX_CHOICES] if m.score >= best.score - CLOSE]
-        if len(close) == 1 and best.score >= ANSWER_AT:
-            return Decision("answer", close)
+        close = [m for m in matches[:MAX_CHOICES] if m.score >= best.score * CLOSE]
+        if len(close) == 1:
+            if best.score >= ANSWER_AT:
+                return Decision("answer", close)
+            close = matches[:2]
         return Decision("choose", close)
+
+
+# When the NLU already said "not a council question" (out_of_scope) or was unsure
+# (nlu_fallback), retrieval must be surer before it answers: a wrong answer is worse than none.
+STRICT_ANSWER_AT = 0.6
+UNSURE_INTENTS = ("out_of_scope", "nlu_fallback")
+
+
+def decide_for(index: CatalogueIndex, text: str, intent: str | None,
+               choices: list[str] | None = None) -> Decision:
+    """The catalogue's answer to a message the NLU labelled `intent` (ask_service,
+    out_of_scope or nlu_fallback). The bot and the benchmark both decide here."""
+    if choices:  # the resident is picking one of the services just offered
+        picked = index.decide(text, among=list(choices))
+        if picked.kind == "answer":
+            return picked
+    decision = index.decide(text)
+    if (intent in UNSURE_INTENTS and decision.kind == "answer"
+            and decision.matches[0].score < STRICT_ANSWER_AT):
+        return Decision("unknown", decision.matches)
+    if intent == "out_of_scope" and decision.kind == "choose":
+        return Decision("unknown", decision.matches)
+    return decision
 
 
 _indexes: dict[int, CatalogueIndex] = {}

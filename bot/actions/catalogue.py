@@ -39,16 +39,13 @@ from bot.actions.fallback import _turns
 from services import catalogue as catalogue_service
 from services.catalogue import Catalogue, Service
 from services.catalogue_feedback import record_feedback
-from services.catalogue_search import Decision, Match, index_for
+from services.catalogue_search import Decision, Match, decide_for, index_for
 
 log = logging.getLogger(__name__)
 ANSWER_ACTION = "action_answer_service"
 
 PERSON = {"title": "Talk to a person", "payload": "/request_human"}
 FEEDBACK_BUTTONS = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
-# When the NLU already said "not a council question" (out_of_scope) or was unsure
-# (nlu_fallback), retrieval must be surer before it answers: a wrong answer is worse than none.
-STRICT_ANSWER_AT = 0.6
 # Catalogue entries that are really these intents' business: answered the intent's way, so a
 # safeguarding concern found by retrieval still reaches the urgent queue.
 _HANDOFF_INTENTS = {
@@ -134,20 +131,8 @@ def say_unknown(dispatcher: CollectingDispatcher, tracker: Tracker,
 
 def decide(tracker: Tracker, catalogue: Catalogue) -> Decision:
     """The catalogue's answer to the latest message, with the NLU's view taken into account."""
-    index = index_for(catalogue)
-    text = latest_text(tracker)
-    choices = tracker.get_slot("service_choices") or []
-    if choices:  # the resident is picking one of the services just offered
-        picked = index.decide(text, among=list(choices))
-        if picked.kind == "answer":
-            return picked
-    decision = index.decide(text)
-    unsure_nlu = latest_intent(tracker) in ("out_of_scope", "nlu_fallback")
-    if unsure_nlu and decision.kind == "answer" and decision.matches[0].score < STRICT_ANSWER_AT:
-        return Decision("unknown", decision.matches)
-    if latest_intent(tracker) == "out_of_scope" and decision.kind == "choose":
-        return Decision("unknown", decision.matches)
-    return decision
+    return decide_for(index_for(catalogue), latest_text(tracker), latest_intent(tracker),
+                      tracker.get_slot("service_choices") or [])
 
 
 def respond(dispatcher: CollectingDispatcher, tracker: Tracker,
