@@ -27,6 +27,7 @@ BLUEPRINTS = [
     "handoff.console.views:bp",
     "reports.views:bp",
     "privacy.views:bp",
+    "reports.content_gaps:bp",
 ]
 
 

@@ -5,8 +5,9 @@ own with `contact-assistant data import-services FILE` (YAML like the sample, or
 columns in CSV_COLUMNS; lists in CSV cells are separated by "|"). Every entry is checked; if any
 is wrong nothing is imported and each problem is reported as "service N (id): ...".
 
-The action server reads the catalogue from the database (table catalogue_services) and falls
-back to the shipped sample while that table is empty, so a fresh clone answers at once.
+The action server (and the NLU's CatalogueArbiter) read the catalogue from the database (table
+catalogue_services, filled only by an import) and use the shipped sample while that table is
+empty, so a fresh clone answers at once and a sample edit needs no reload.
 """
 
 from __future__ import annotations
@@ -286,16 +287,6 @@ def store(db: Database, catalogue: Catalogue) -> int:
 def import_file(db: Database, path: str | Path) -> int:
     """Validate FILE, then replace the catalogue with it. Nothing changes if any entry is wrong."""
     return store(db, read_file(path))
-
-
-def load_sample_into(db: Database) -> int:
-    """The shipped sample, unless the council has imported its own (idempotent)."""
-    with db.session() as s:
-        own = s.scalar(select(func.count()).select_from(CatalogueService)
-                       .where(CatalogueService.sample.is_(False)))
-    if own:
-        return 0
-    return store(db, load_sample())
 
 
 _cache: dict[Any, Catalogue] = {}
