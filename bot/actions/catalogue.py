@@ -87,7 +87,7 @@ def say_answer(dispatcher: CollectingDispatcher, tracker: Tracker,
     if handoff:
         response, reason, priority = handoff
         dispatcher.utter_message(response=response)
-        send_handoff(dispatcher, tracker, reason, priority)
+        send_handoff(dispatcher, tracker, reason, priority, team=service.team)
         return events + leave_form(tracker)
     dispatcher.utter_message(text=answer_text(service, channel))
     dispatcher.utter_message(response="utter_did_that_answer",

@@ -143,9 +143,12 @@ def summary(tracker: Tracker) -> dict[str, Any]:
 
 
 def send_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str,
-                 priority: int) -> None:
+                 priority: int, team: str | None = None) -> None:
+    details = summary(tracker)
+    if team:  # a catalogue answer in this same turn: its team, not the slot's older one
+        details["team"] = team
     dispatcher.utter_message(json_message={
-        "handoff": {"reason": reason, "priority": priority, "summary": summary(tracker)}
+        "handoff": {"reason": reason, "priority": priority, "summary": details}
     })
 
 
