@@ -25,7 +25,7 @@ from reports.views import PERIODS, _csv_cell, period_bounds, supervisors_only
 from services import catalogue as catalogue_service
 from storage.models import AnswerFeedback, UnansweredQuestion, utcnow
 
-bp = Blueprint("content_gaps", __name__, url_prefix="/advisor/reports/content-gaps",
+bp = Blueprint("content_gaps", __name__, url_prefix="/advisor/reports",
                template_folder="templates")
 MAX_LISTED = 500  # questions listed on the page (the CSV has them all)
 
@@ -85,7 +85,7 @@ def _gaps() -> tuple[Gaps, str]:
         return content_gaps(s, since, titles), period
 
 
-@bp.get("")
+@bp.get("/content-gaps")
 @supervisors_only
 def index():
     gaps, period = _gaps()
@@ -93,7 +93,7 @@ def index():
                            periods=PERIODS, max_listed=MAX_LISTED)
 
 
-@bp.get(".csv")
+@bp.get("/content-gaps.csv")
 @supervisors_only
 def download():
     gaps, period = _gaps()
