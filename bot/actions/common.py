@@ -131,15 +131,17 @@ def summary(tracker: Tracker) -> dict[str, Any]:
         k: v for k, v in (tracker.slots or {}).items()
         if v is not None and k not in _INTERNAL_SLOTS
     }
-    return {
+    details = {
         "intent": latest_intent(tracker),
         "slots": slots,
         "entities": latest_entities(tracker),
         "topic": topic_of(tracker),
-        # The catalogue service's owning team, when the resident asked about one: the router
-        # files the ticket under it (HandoffTicket.team) so the right advisors pick it up.
-        "team": tracker.get_slot("likely_team"),
     }
+    # The catalogue service's owning team, when the resident asked about one: the router
+    # files the ticket under it (HandoffTicket.team) so the right advisors pick it up.
+    if tracker.get_slot("likely_team"):
+        details["team"] = tracker.get_slot("likely_team")
+    return details
 
 
 def send_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str,

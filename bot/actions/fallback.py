@@ -51,7 +51,6 @@ class ActionNluFallback(Action):
         decision = catalogue.decide(tracker, catalogue.current_catalogue())
         if decision.kind != "unknown":
             return leave_form(tracker) + catalogue.respond(dispatcher, tracker, decision)
-        catalogue.unanswered_signal(dispatcher, decision)
         turns = _turns(tracker.events)
         previous = turns[-2] if len(turns) >= 2 else None
         in_a_row = (
@@ -63,8 +62,10 @@ class ActionNluFallback(Action):
         if in_a_row:
             dispatcher.utter_message(response="utter_handoff_not_understood")
             send_handoff(dispatcher, tracker, "not_understood", 3)
+            catalogue.unanswered_signal(dispatcher, decision)
             return leave_form(tracker)
         dispatcher.utter_message(response="utter_rephrase")
+        catalogue.unanswered_signal(dispatcher, decision)
         return []
 
 

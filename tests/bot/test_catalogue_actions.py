@@ -140,7 +140,7 @@ def test_an_unsure_nlu_still_gets_a_clear_catalogue_answer(bot_db, dispatcher, d
 def test_an_unsure_nlu_with_nothing_close_asks_again_and_logs_it(bot_db, dispatcher, domain):
     tracker = make_tracker("zxqv blorp wibble", "nlu_fallback")
     run(ActionNluFallback(), dispatcher, tracker, domain)
-    assert responses(dispatcher) == [None, "utter_rephrase"]
+    assert responses(dispatcher) == ["utter_rephrase", None]
     assert "unanswered" in signals(dispatcher)[0]
 
 

@@ -248,4 +248,5 @@ def test_cli_is_registered_in_the_admin_cli():
         "import-rounds",
         "import-libraries",
         "import-planning",
+        "import-services",
     }
