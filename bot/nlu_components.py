@@ -277,9 +277,12 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
             return None
         if top in ("out_of_scope",):
             return None
-        if (service.intent is None and probability >= float(self.config["override_at"])
+        # The catalogue is sure this is another service's business: that service's own intent,
+        # or the catalogue's answer ("when is the garden bin emptied" is not a missed bin).
+        claimed = service.intent or "ask_service"
+        if (claimed != top and probability >= float(self.config["override_at"])
                 and confidence < float(self.config["keep_intent_at"])):
-            return "ask_service"
+            return claimed
         return None
 
 

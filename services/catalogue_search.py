@@ -123,6 +123,10 @@ class CatalogueIndex:
         self._classifier = LogisticRegression(C=CLASSIFIER_C, max_iter=2000)
         self._classifier.fit(features, self._owners)
         self._classes = self._classifier.classes_
+        # Feature-major weights: a question has ~100 of ~15,000 features, so scoring only its
+        # rows is ~50x faster than sklearn's dense predict_proba (p95 added per message).
+        self._weights = np.ascontiguousarray(self._classifier.coef_.T)
+        self._intercept = self._classifier.intercept_
 
     def similarity(self, text: str) -> float:
         """The best word-level cosine between `text` and any catalogue phrase."""
@@ -134,8 +138,13 @@ class CatalogueIndex:
     def scores(self, text: str) -> np.ndarray:
         """Each service's probability for `text`, in catalogue order."""
         query = normalise(text)
-        features = hstack([self._words.transform([query]), self._chars.transform([query])])
-        probabilities = self._classifier.predict_proba(features.tocsr())[0]
+        words, chars = self._words.transform([query]), self._chars.transform([query])
+        offset = len(self._words.vocabulary_)  # char features follow the word features
+        logits = (words.data @ self._weights[words.indices]
+                  + chars.data @ self._weights[chars.indices + offset] + self._intercept)
+        logits -= logits.max()
+        probabilities = np.exp(logits)
+        probabilities /= probabilities.sum()
         out = np.zeros(len(self.catalogue))
         out[self._classes] = probabilities
         return out
