@@ -262,9 +262,10 @@ def table(r: dict[str, Any]) -> str:
         lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
         if i == 0:
             lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    lines.append("issue 12 examples: " + ", ".join(
-        f"{e['text']!r} -> {e['got']} {e['ids'][:1]}" for e in r["issue_examples"]
-        if not (e["got"] == "answer" and e["expected"] in e["ids"])) or "all right")
+    missed = [f"{e['text']!r} -> {e['got']} {e['ids'][:1]}" for e in r["issue_examples"]
+              if not (e["got"] == "answer" and e["expected"] in e["ids"])]
+    lines.append(f"issue 12 examples ({len(r['issue_examples'])}): "
+                 + (", ".join(missed) if missed else "every one gets its own service"))
     if r["questions"]["wrong_examples"]:
         lines.append("confidently wrong: " + "; ".join(
             f"{w['text']!r} -> {w['got'][0]}" for w in r["questions"]["wrong_examples"][:8]))
