@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.sparse import hstack
@@ -128,15 +129,19 @@ class CatalogueIndex:
         self._weights = np.ascontiguousarray(self._classifier.coef_.T)
         self._intercept = self._classifier.intercept_
 
-    def similarity(self, text: str) -> float:
+    def similarity(self, text: str, words: Any = None) -> float:
         """The best word-level cosine between `text` and any catalogue phrase."""
-        query = self._words.transform([normalise(text)])
+        query = self._words.transform([normalise(text)]) if words is None else words
         if not query.nnz:
             return 0.0
         return float((self._word_matrix @ query.T).max())
 
     def scores(self, text: str) -> np.ndarray:
-        """Each service's probability for `text`, in catalogue order."""
+        return self._scores(text)[0]
+
+    def _scores(self, text: str) -> tuple[np.ndarray, Any]:
+        """Each service's probability for `text`, in catalogue order (and its word features,
+        which similarity() reuses)."""
         query = normalise(text)
         words, chars = self._words.transform([query]), self._chars.transform([query])
         offset = len(self._words.vocabulary_)  # char features follow the word features
@@ -147,22 +152,26 @@ class CatalogueIndex:
         probabilities /= probabilities.sum()
         out = np.zeros(len(self.catalogue))
         out[self._classes] = probabilities
-        return out
+        return out, words
 
     def search(self, text: str, limit: int = 5) -> list[Match]:
-        scores = self.scores(text)
+        return self._search(text, limit)[0]
+
+    def _search(self, text: str, limit: int) -> tuple[list[Match], Any]:
+        scores, words = self._scores(text)
         order = np.argsort(-scores)[:limit]
-        return [Match(self.catalogue.services[i], float(scores[i])) for i in order]
+        return [Match(self.catalogue.services[i], float(scores[i])) for i in order], words
 
     def decide(self, text: str, *, among: list[str] | None = None) -> Decision:
         """Answer, offer choices, or admit not knowing. `among` limits the search to the
         choices just offered (the resident is picking one of them)."""
-        matches = self.search(text, limit=len(self.catalogue) if among else 5)
+        matches, words = self._search(text, len(self.catalogue) if among else 5)
         if among:
             matches = [m for m in matches if m.service.id in among]
             total = sum(m.score for m in matches) or 1.0
             matches = [Match(m.service, m.score / total) for m in matches]
-        if not matches or self.similarity(text) < SIMILAR_AT or matches[0].score < SUGGEST_AT:
+        if (not matches or self.similarity(text, words) < SIMILAR_AT
+                or matches[0].score < SUGGEST_AT):
             return Decision("unknown", matches[:MAX_CHOICES])
         best = matches[0]
         runner_up = matches[1].score if len(matches) > 1 else 0.0
