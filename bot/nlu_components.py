@@ -218,7 +218,13 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> CatalogueArbiter:
-        return cls(config)
+        arbiter = cls(config)
+        if not execution_context.is_finetuning and execution_context.graph_schema is not None:
+            import threading
+
+            # Build the catalogue index while the model loads, not on the first message.
+            threading.Thread(target=arbiter.index, name="catalogue-arbiter", daemon=True).start()
+        return arbiter
 
     def index(self) -> Any:
         import time

@@ -39,7 +39,7 @@ from bot.actions.fallback import _turns
 from services import catalogue as catalogue_service
 from services.catalogue import Catalogue, Service
 from services.catalogue_feedback import record_feedback
-from services.catalogue_search import Decision, Match, decide_for, index_for
+from services.catalogue_search import Decision, Match, decide_for, index_for, warm_up
 
 log = logging.getLogger(__name__)
 ANSWER_ACTION = "action_answer_service"
@@ -209,3 +209,8 @@ class ActionSendLink(Action):
             "service_id": service.id, "title": service.title, "url": service.url,
         }})
         return []
+
+
+# The action server imports this module at start: build the catalogue index now, not on the
+# first resident's question (it takes a few seconds).
+warm_up(current_catalogue)

@@ -42,7 +42,7 @@ def said(body: dict) -> str:
 ])
 def test_a_council_service_question_gets_its_own_answer_and_link(stack, question, link):
     body = chat(stack, requests.Session(), question)
-    assert body["state"] == "bot"
+    assert body["state"] == "bot", (said(body), body.get("queue"))
     assert link in said(body)
     assert "01432 260000" in said(body)
     assert "Did that answer your question?" in said(body)
