@@ -119,6 +119,7 @@ def _arbiter_time(index: CatalogueIndex, texts: list[str],
 
     arbiter = CatalogueArbiter({})
     arbiter._index, arbiter._loaded_at = index, float("inf")  # already loaded, never stale
+    arbiter._ready.set()
     out = []
     for text, parse in zip(texts, parses, strict=True):
         # The ranking before the arbiter: rebuilt from the parse (the order is what matters).

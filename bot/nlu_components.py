@@ -211,9 +211,12 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
     })
 
     def __init__(self, config: dict[str, Any]) -> None:
+        import threading
+
         self.config = {**self.get_default_config(), **config}
         self._index: Any = None
         self._loaded_at = 0.0
+        self._ready = threading.Event()  # set once the first index is built
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -241,6 +244,7 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
                 log.debug("catalogue arbiter: database unavailable, using the sample")
                 catalogue = catalogue_service.current(None)
             self._index, self._loaded_at = index_for(catalogue), now
+            self._ready.set()
         return self._index
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -262,13 +266,18 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
                              if r["name"] == "safeguarding_concern"), 0.0)
         if top in ("request_human", "opt_out_automation", "safeguarding_concern"):
             return None
-        best = self.index().search(text, limit=1)
+        worried = safeguarding >= float(self.config["safeguarding_at"])
+        if top in self._PROTECTED and not worried:
+            return None  # no look-up: small talk and choices stay as fast as before
+        index = self.index() if self._ready.is_set() else None
+        if index is None:  # still loading at start-up: never wait, never miss a concern
+            return "safeguarding_concern" if worried else None
+        best = index.search(text, limit=1)
         if not best:
             return None
         service, probability = best[0].service, best[0].score
-        if safeguarding >= float(self.config["safeguarding_at"]) and (
-                service.intent == "safeguarding_concern"
-                or probability < float(self.config["unless_service_at"])):
+        if worried and (service.intent == "safeguarding_concern"
+                        or probability < float(self.config["unless_service_at"])):
             return "safeguarding_concern"
         if top in self._PROTECTED:
             return None

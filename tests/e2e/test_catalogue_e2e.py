@@ -37,7 +37,7 @@ def said(body: dict) -> str:
     ("I want to pay a parking fine", "www.herefordshire.gov.uk/parking/pay-parking-fine"),
     ("Is my child entitled to free school meals",
      "www.herefordshire.gov.uk/schools/free-school-meals"),
-    ("I need a skip permit", "www.herefordshire.gov.uk/roads/skips-scaffolding"),
+    ("I want to foster a child", "www.herefordshire.gov.uk/fostering"),
     ("Can I have a bonfire", "www.herefordshire.gov.uk/environmental-health/bonfires"),
 ])
 def test_a_council_service_question_gets_its_own_answer_and_link(stack, question, link):
