@@ -4,7 +4,8 @@ MODULES lists the benchmark modules. Each may offer:
 - `measure_stack(stack) -> dict` and `table(dict) -> str`: measured against the running stack
   started here once (bench.latency: start-up time, memory, latency and throughput);
 - `measure(env) -> dict` and `table(dict) -> str`: given the stack's environment (bench.voice);
-- `main() -> int`: runs on its own, prints its own table (bench.nlu: no stack needed).
+- `main() -> int`: runs on its own, prints its own table (bench.nlu, bench.catalogue: no stack
+  needed).
 A module that is not there yet is skipped with a note.
 """
 
@@ -16,7 +17,7 @@ import sys
 
 from bench import latency
 
-MODULES = ["bench.nlu", "bench.latency", "bench.voice", "bench.delivery"]
+MODULES = ["bench.nlu", "bench.catalogue", "bench.latency", "bench.voice", "bench.delivery"]
 
 
 def _load(name: str):

@@ -168,3 +168,148 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             log.debug("TfidfIntentClassifier: no trained model in %s", resource.name)
             return cls(config, model_storage, resource)
         return cls(config, model_storage, resource, vectorizers, classifier)
+
+
+# --- the service catalogue competes with the intents ----------------------------------------------
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class CatalogueArbiter(GraphComponent, IntentClassifier):
+    """Runs after TfidfIntentClassifier, before FallbackClassifier. Retrieval over the service
+    catalogue (services/catalogue_search.py) competes with the intents:
+
+    - a transactional intent that the catalogue says is about a service it does NOT handle
+      ("I need a skip permit" -> parking_permit, but the catalogue's skip-permit service is
+      sure) becomes ask_service, so the catalogue answers instead of the wrong form;
+    - ask_service that the catalogue says IS an intent's business ("I'm being evicted" ->
+      the homelessness service, handled by housing_help) becomes that intent;
+    - safeguarding keeps its recall: if safeguarding_concern is anywhere near the top of the
+      ranking, it wins (a missed concern is worse than an extra hand-over to a person).
+
+    Decisions swap the two intents' confidences, so the ranking stays a ranking and the
+    fallback threshold still applies. The catalogue comes from the database (an import takes
+    effect within `refresh_seconds`), else the shipped sample. Measured in bench/catalogue.py.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            "override_at": 0.6,     # catalogue probability to overrule a transactional intent
+            "keep_intent_at": 0.9,  # ... unless the intent is this sure
+            "switch_at": 0.3,       # catalogue probability to hand ask_service to an intent
+            "runner_up_at": 0.25,   # ... or the intent's own share, when the catalogue is unsure
+            "safeguarding_at": 0.15,  # safeguarding_concern's share that makes it win ...
+            "unless_service_at": 0.5,  # ... unless the catalogue is this sure of another service
+            "refresh_seconds": 30,
+        }
+
+    # Never overruled: a person, choices about the assistant, and the small talk.
+    _PROTECTED = frozenset({
+        "safeguarding_concern", "request_human", "opt_out_automation", "opt_out_data_use",
+        "withdraw_opt_out", "ask_my_choices", "greet", "goodbye", "thank", "affirm", "deny",
+        "bot_challenge", "repeat", "inform", "request_link", "check_case_status",
+    })
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        import threading
+
+        self.config = {**self.get_default_config(), **config}
+        self._index: Any = None
+        self._loaded_at = 0.0
+        self._ready = threading.Event()  # set once the first index is built
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> CatalogueArbiter:
+        arbiter = cls(config)
+        if not execution_context.is_finetuning and execution_context.graph_schema is not None:
+            import threading
+
+            # Build the catalogue index while the model loads, not on the first message.
+            threading.Thread(target=arbiter.index, name="catalogue-arbiter", daemon=True).start()
+        return arbiter
+
+    def index(self) -> Any:
+        import time
+
+        from services import catalogue as catalogue_service
+        from services.catalogue_search import index_for
+        from services.db import get_database
+
+        now = time.monotonic()
+        if self._index is None or now - self._loaded_at > float(self.config["refresh_seconds"]):
+            try:
+                catalogue = catalogue_service.current(get_database())
+            except Exception:  # noqa: BLE001 - no database here: the shipped sample still works
+                log.debug("catalogue arbiter: database unavailable, using the sample")
+                catalogue = catalogue_service.current(None)
+            self._index, self._loaded_at = index_for(catalogue), now
+            self._ready.set()
+        return self._index
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get("text")
+            ranking = list(message.get("intent_ranking") or [])
+            if not text or not ranking:
+                continue
+            winner = self.decide(text, ranking)
+            if winner and winner != ranking[0]["name"]:
+                ranking = _promote(ranking, winner)
+                message.set("intent", ranking[0], add_to_output=True)
+                message.set("intent_ranking", ranking, add_to_output=True)
+        return messages
+
+    def decide(self, text: str, ranking: list[dict[str, Any]]) -> str | None:
+        top, confidence = ranking[0]["name"], float(ranking[0]["confidence"])
+        safeguarding = next((float(r["confidence"]) for r in ranking
+                             if r["name"] == "safeguarding_concern"), 0.0)
+        if top in ("request_human", "opt_out_automation", "safeguarding_concern"):
+            return None
+        worried = safeguarding >= float(self.config["safeguarding_at"])
+        if top in self._PROTECTED and not worried:
+            return None  # no look-up: small talk and choices stay as fast as before
+        index = self.index() if self._ready.is_set() else None
+        if index is None:  # still loading at start-up: never wait, never miss a concern
+            return "safeguarding_concern" if worried else None
+        best = index.search(text, limit=1)
+        if not best:
+            return None
+        service, probability = best[0].service, best[0].score
+        if worried and (service.intent == "safeguarding_concern"
+                        or probability < float(self.config["unless_service_at"])):
+            return "safeguarding_concern"
+        if top in self._PROTECTED:
+            return None
+        if top == "ask_service":
+            if service.intent and probability >= float(self.config["switch_at"]):
+                return service.intent
+            runner_up = ranking[1] if len(ranking) > 1 else {"name": None, "confidence": 0.0}
+            if (probability < float(self.config["switch_at"])
+                    and runner_up["name"] not in self._PROTECTED | {"out_of_scope", None}
+                    and float(runner_up["confidence"]) >= float(self.config["runner_up_at"])):
+                return str(runner_up["name"])
+            return None
+        if top in ("out_of_scope",):
+            return None
+        # The catalogue is sure this is another service's business: that service's own intent,
+        # or the catalogue's answer ("when is the garden bin emptied" is not a missed bin).
+        claimed = service.intent or "ask_service"
+        if (claimed != top and probability >= float(self.config["override_at"])
+                and confidence < float(self.config["keep_intent_at"])):
+            return claimed
+        return None
+
+
+def _promote(ranking: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    """`name` takes the top place and confidence; the old top takes `name`'s."""
+    ranking = [dict(r) for r in ranking]
+    names = [r["name"] for r in ranking]
+    if name not in names:
+        ranking.append({"name": name, "confidence": 0.0})
+        names.append(name)
+    i = names.index(name)
+    ranking[0]["confidence"], ranking[i]["confidence"] = (ranking[i]["confidence"],
+                                                          ranking[0]["confidence"])
+    ranking[0], ranking[i] = ranking[i], ranking[0]
+    return ranking

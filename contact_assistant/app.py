@@ -28,6 +28,7 @@ BLUEPRINTS = [
     "reports.views:bp",
     "privacy.views:bp",
     "reports.public:bp",
+    "reports.content_gaps:bp",
 ]
 
 

@@ -40,7 +40,9 @@ from handoff.results import ConversationSnapshot, MessageView, RouteResult
 from handoff.signals import (
     REASON_PRIORITY,
     ChoiceSignal,
+    ParsedReplies,
     Reply,
+    SendLinkSignal,
     as_plain_text,
     is_payload,
     parse_bot_messages,
@@ -55,6 +57,7 @@ from storage.models import (
     ConversationNotFound,
     HandoffTicket,
     Message,
+    UnansweredQuestion,
     utcnow,
 )
 
@@ -235,7 +238,8 @@ class ConversationRouter:
                                           said_choices)
 
         parsed = parse_bot_messages(turn.messages)
-        if not (parsed.replies or parsed.handoff or parsed.choices or parsed.wants_choices_report):
+        if not (parsed.replies or parsed.handoff or parsed.choices or parsed.wants_choices_report
+                or parsed.unanswered):
             # Rasa answers 200 with no messages when the action server behind it is down:
             # saying nothing is a failure too, so the resident goes to a person.
             log.warning("assistant said nothing for a %s conversation", channel)
@@ -267,7 +271,10 @@ class ConversationRouter:
                 summary.setdefault("entities", turn.entities)
                 handed = self._handoff(s, conv, parsed.handoff.reason, HandoverCause.ASSISTANT,
                                        summary, priority=parsed.handoff.priority)
-                return self._merge(result, handed)
+                result = self._merge(result, handed)
+                self._catalogue_signals(s, conv, parsed, clean, result)
+                return result
+            self._catalogue_signals(s, conv, parsed, clean, result)
             decision = turns.decide(conv.failed_turns or 0, turns.outcome_of(turn.intent))
             conv.failed_turns = decision.failed_turns
             if decision.offer_person:
@@ -290,6 +297,51 @@ class ConversationRouter:
                 return self._handoff(s, conv, "not_understood", HandoverCause.NOT_UNDERSTOOD,
                                      {"note": turns.HANDOFF_NOTE})
             return RouteResult(conv.id, conv.channel, machine.state_of(conv.state))
+
+    # --- the service catalogue's signals (bot/actions/catalogue.py) ------------------------------
+
+    def _catalogue_signals(self, s: Session, conv: Conversation, parsed: ParsedReplies,
+                           clean: str, result: RouteResult) -> None:
+        """File a handoff under the catalogue team, log an unanswered question, text a link."""
+        team = (parsed.handoff.summary.get("team") if parsed.handoff else None)
+        if isinstance(team, str) and team and result.ticket_id is not None:
+            ticket = s.get(HandoffTicket, result.ticket_id)
+            if ticket is not None and ticket.team is None:
+                ticket.team = team[:64]
+        if parsed.unanswered and not conv.data_use_opt_out:
+            # `clean` is the redacted message: nothing personal reaches the content team.
+            s.add(UnansweredQuestion(conversation_id=conv.id, channel=conv.channel, text=clean,
+                                     likely_team=parsed.unanswered.team,
+                                     candidates=parsed.unanswered.candidates))
+        if parsed.send_link:
+            text = self._send_link(s, conv, parsed.send_link)
+            if text:
+                s.add(Message(conversation_id=conv.id, sender="system", text=text))
+                result.assistant.append(Reply(text))  # every channel says it, the phone too
+
+    def _send_link(self, s: Session, conv: Conversation, link: SendLinkSignal) -> str | None:
+        """Text the page to the caller. Returns what to tell them if it could not be sent."""
+        cannot = "Sorry, I can't send a text to this phone. You can find it on our website."
+        if conv.channel != "phone" or not conv.address:
+            return cannot
+        if "sms" in optout.current_choices(s, self._subjects(conv)):
+            return "You told us you do not want texts from us, so I have not sent one."
+        from flask import current_app, has_app_context
+
+        client = current_app.extensions.get("twilio") if has_app_context() else None
+        if client is None:
+            return cannot
+        try:
+            client.messages.create(
+                to=conv.address, from_=self.settings.twilio_phone_number,
+                body=f"{self.settings.council_name}: {link.title}. {link.url}",
+            )
+        except Exception as exc:  # noqa: BLE001 - any Twilio or network failure
+            log.warning("link SMS to caller failed: %s", type(exc).__name__)
+            return "Sorry, I could not send the text just now. You can find it on our website."
+        s.add(Message(conversation_id=conv.id, sender="system",
+                      text=f"Texted the link for {link.title} to the caller."))
+        return None
 
     # --- explicit actions from channels (keypad 0/9, buttons, STOP) --------------------------
 

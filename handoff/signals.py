@@ -5,6 +5,11 @@ Bot actions send signals as custom payloads (json_message) that the router acts 
   {"opt_out": {"scope": "automated_assistant", "utterance": "..."}}
   {"withdraw": {"scope": "automated_assistant"}}
   {"choices": true}   # the resident asked what we hold about their choices
+  {"send_link": {"service_id": "bulky-waste", "title": "...", "url": "https://..."}}
+      text a catalogue answer's page to the caller (phone only; bot/actions/catalogue.py)
+  {"unanswered": {"team": "waste" | null, "candidates": ["bulky-waste", ...]}}
+      nothing in the service catalogue answered: log the (redacted) question for the council
+A handoff summary may carry "team": the catalogue team the ticket is filed under.
 """
 
 from __future__ import annotations
@@ -50,6 +55,19 @@ class ChoiceSignal:
 
 
 @dataclass
+class SendLinkSignal:
+    service_id: str
+    title: str
+    url: str
+
+
+@dataclass
+class UnansweredSignal:
+    team: str | None
+    candidates: list[str]
+
+
+@dataclass
 class ParsedReplies:
     replies: list[Reply] = field(default_factory=list)
     handoff: HandoffSignal | None = None
@@ -57,6 +75,28 @@ class ParsedReplies:
     wants_choices_report: bool = False
     # The bot asked for an email address or phone number (services/contact_details.py).
     collect: str | None = None
+    send_link: SendLinkSignal | None = None
+    unanswered: UnansweredSignal | None = None
+
+
+def _catalogue_signals(custom: dict[str, Any], parsed: ParsedReplies) -> None:
+    """The service catalogue's signals, checked strictly (they come from another process)."""
+    link = custom.get("send_link")
+    if (isinstance(link, dict)
+            and all(isinstance(link.get(k), str) and link.get(k)
+                    for k in ("service_id", "title", "url"))
+            and link["url"].startswith("https://")):
+        parsed.send_link = SendLinkSignal(link["service_id"][:64], link["title"][:120],
+                                          link["url"][:300])
+    unanswered = custom.get("unanswered")
+    if isinstance(unanswered, dict):
+        team = unanswered.get("team")
+        candidates = unanswered.get("candidates")
+        parsed.unanswered = UnansweredSignal(
+            team[:64] if isinstance(team, str) and team else None,
+            [c[:64] for c in candidates if isinstance(c, str)][:5]
+            if isinstance(candidates, list) else [],
+        )
 
 
 def _buttons(raw: Any) -> list[dict[str, str]]:
@@ -106,6 +146,7 @@ def parse_bot_messages(messages: list[dict[str, Any]]) -> ParsedReplies:
             parsed.wants_choices_report = True
         if custom.get("collect") in ("email", "phone", "proof"):
             parsed.collect = custom["collect"]
+        _catalogue_signals(custom, parsed)
     return parsed
 
 

@@ -90,3 +90,26 @@ def import_planning_cmd(file: str, replace: bool) -> None:
 @_file
 def import_case_status_cmd(file: str) -> None:
     _run_import("case status", lambda db, f, replace: import_case_status(db, f), file, False)
+
+
+@data.command(
+    "import-services",
+    help="Replace the service catalogue with FILE (YAML like catalogue/herefordshire.yml, or CSV: "
+    "id, title, synonyms, answer, phone_answer, url, phone, hours, place, team, intent, examples, "
+    "lgsl; lists separated by '|'). Every entry is checked first: nothing changes if any is wrong.",
+)
+@_file
+def import_services_cmd(file: str) -> None:
+    from services.catalogue import CatalogueInvalid, import_file
+
+    try:
+        count = import_file(_db(), file)
+    except CatalogueInvalid as exc:
+        click.echo("services: nothing was imported. Fix these problems and try again:", err=True)
+        for error in exc.errors:
+            click.echo(f"  {error}", err=True)
+        raise SystemExit(1) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        click.echo(f"services: cannot read {file}: {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"services imported: {count} services. The assistant uses them from now on.")

@@ -523,3 +523,16 @@ class DigitalInclusionNeed(Base):
     need = Column(String(16), nullable=False)
     offer = Column(String(16), nullable=False)  # what the resident chose from our offers
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+class CatalogueService(Base):
+    """One service in the council's catalogue (services/catalogue.py validates it). Replaced as a
+    whole by `contact-assistant data import-services` or loaded from the shipped sample."""
+
+    __tablename__ = "catalogue_services"
+
+    id = Column(String(64), primary_key=True)
+    position = Column(Integer, nullable=False, default=0)  # order in the council's file
+    title = Column(String(120), nullable=False)
+    team = Column(String(64), nullable=False)
+    data = Column(JSON, nullable=False)  # the whole validated entry
+    sample = Column(Boolean, nullable=False, default=False)
+    imported_at = Column(DateTime, nullable=False, default=utcnow)

@@ -47,6 +47,8 @@ SAMPLE_VALUES = {
     "location": "Kings Acre Road by the school",
     "details": "A deep hole in the road",
     "contact_preference": "email",
+    # "Did you mean ...?" (bot/actions/catalogue.py): service titles from the catalogue.
+    "choices": "Bulky waste collection, or Household recycling centres",
 }
 # Where a placeholder means something different in one response.
 SAMPLE_VALUES_FOR = {

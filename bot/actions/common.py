@@ -25,7 +25,8 @@ REPORT_SLOTS = ("location", "details", "contact_preference", "contact_detail", "
                 "report_confirmed", "report_change")
 # Never put in an advisor's summary: Rasa's own bookkeeping.
 _INTERNAL_SLOTS = {REQUESTED_SLOT, "session_started_metadata", "report_change", "report_confirmed",
-                   "reference_text", "case_proof"}
+                   "reference_text", "case_proof",
+                   "awaiting_feedback", "service_choices", "likely_team"}
 
 TOPICS = {
     "bin_collection_day": "bin collection day",
@@ -145,18 +146,26 @@ def summary(tracker: Tracker) -> dict[str, Any]:
         k: v for k, v in (tracker.slots or {}).items()
         if v is not None and k not in _INTERNAL_SLOTS
     }
-    return {
+    details = {
         "intent": latest_intent(tracker),
         "slots": slots,
         "entities": latest_entities(tracker),
         "topic": topic_of(tracker),
     }
+    # The catalogue service's owning team, when the resident asked about one: the router
+    # files the ticket under it (HandoffTicket.team) so the right advisors pick it up.
+    if tracker.get_slot("likely_team"):
+        details["team"] = tracker.get_slot("likely_team")
+    return details
 
 
 def send_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str,
-                 priority: int) -> None:
+                 priority: int, team: str | None = None) -> None:
+    details = summary(tracker)
+    if team:  # a catalogue answer in this same turn: its team, not the slot's older one
+        details["team"] = team
     dispatcher.utter_message(json_message={
-        "handoff": {"reason": reason, "priority": priority, "summary": summary(tracker)}
+        "handoff": {"reason": reason, "priority": priority, "summary": details}
     })
 
 

@@ -36,13 +36,21 @@ def _handed_over(turn: dict[str, Any]) -> bool:
 
 
 class ActionNluFallback(Action):
-    """First time: ask to rephrase and offer a person (button). Second in a row: hand over."""
+    """The intents were unsure. If the service catalogue is sure (stricter than usual) or has
+    two or three close services, answer from it. Otherwise the first time ask to rephrase and
+    offer a person (button), the second in a row hand over; either way the question is logged
+    as unanswered for the council's content team."""
 
     def name(self) -> str:
         return FALLBACK_ACTION
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        from bot.actions import catalogue  # catalogue imports this module's _turns
+
+        decision = catalogue.decide(tracker, catalogue.current_catalogue())
+        if decision.kind != "unknown":
+            return leave_form(tracker) + catalogue.respond(dispatcher, tracker, decision)
         turns = _turns(tracker.events)
         previous = turns[-2] if len(turns) >= 2 else None
         in_a_row = (
@@ -54,8 +62,10 @@ class ActionNluFallback(Action):
         if in_a_row:
             dispatcher.utter_message(response="utter_handoff_not_understood")
             send_handoff(dispatcher, tracker, "not_understood", 3)
+            catalogue.unanswered_signal(dispatcher, decision)
             return leave_form(tracker)
         dispatcher.utter_message(response="utter_rephrase")
+        catalogue.unanswered_signal(dispatcher, decision)
         return []
 
 

@@ -146,8 +146,9 @@ def test_first_fallback_asks_to_rephrase_with_a_person_button(dispatcher, domain
         "blorp", "nlu_fallback", history=[user_event("hello", "greet"), action_event("utter_greet")]
     )
     assert run(ActionNluFallback(), dispatcher, tracker, domain) == []
-    assert responses(dispatcher) == ["utter_rephrase"]
-    assert signals(dispatcher) == []
+    assert responses(dispatcher) == ["utter_rephrase", None]
+    # The only signal: log the question for the content team (nothing in the catalogue fits).
+    assert list(signals(dispatcher)[0]) == ["unanswered"]
     assert {"title": "Talk to a person", "payload": "/request_human"} in domain["responses"][
         "utter_rephrase"
     ][0]["buttons"]
@@ -163,8 +164,9 @@ def test_second_fallback_in_a_row_hands_over(dispatcher, domain):
     ]
     tracker = make_tracker("zzzt", "nlu_fallback", history=history)
     run(ActionNluFallback(), dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_handoff_not_understood", None]
+    assert responses(dispatcher) == ["utter_handoff_not_understood", None, None]
     assert signals(dispatcher)[0]["handoff"]["reason"] == "not_understood"
+    assert list(signals(dispatcher)[1]) == ["unanswered"]
 
 
 def test_fallbacks_that_are_not_in_a_row_only_ask_to_rephrase(dispatcher, domain):
@@ -178,7 +180,7 @@ def test_fallbacks_that_are_not_in_a_row_only_ask_to_rephrase(dispatcher, domain
     ]
     tracker = make_tracker("zzzt", "nlu_fallback", history=history)
     run(ActionNluFallback(), dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_rephrase"]
+    assert responses(dispatcher) == ["utter_rephrase", None]
 
 
 def test_repeat_says_the_last_answer_again_without_signals(dispatcher, domain):

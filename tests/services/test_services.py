@@ -249,4 +249,5 @@ def test_cli_is_registered_in_the_admin_cli():
         "import-libraries",
         "import-planning",
         "import-case-status",
+        "import-services",
     }

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 08:42:55.825980
+Create Date: 2026-12-03 09:14:44.172614
 """
 
 import sqlalchemy as sa
@@ -63,6 +63,17 @@ def upgrade() -> None:
             batch_op.f("ix_cases_service_request_id"), ["service_request_id"], unique=False
         )
 
+    op.create_table(
+        "catalogue_services",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("team", sa.String(length=64), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("sample", sa.Boolean(), nullable=False),
+        sa.Column("imported_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_table(
         "collection_rounds",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -501,6 +512,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_collection_rounds_postcode_prefix"))
 
     op.drop_table("collection_rounds")
+    op.drop_table("catalogue_services")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_service_request_id"))
 

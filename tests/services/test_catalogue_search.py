@@ -1,0 +1,54 @@
+"""Finding the service a resident means, or admitting that nothing fits."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from services.catalogue import load_sample
+from services.catalogue_search import CatalogueIndex, decide_for
+
+
+@pytest.fixture(scope="module")
+def index() -> CatalogueIndex:
+    return CatalogueIndex(load_sample())
+
+
+@pytest.mark.parametrize(("question", "service"), [
+    ("I want to pay a parking fine", "parking-fine-pay"),
+    ("What are the council tax bands", "council-tax-bands"),
+    ("Is my child entitled to free school meals", "free-school-meals"),
+    ("I want to foster a child", "fostering"),
+    ("A tree has fallen across the road", "fallen-tree"),
+    ("there's a dead badger in the road", "dead-animal"),
+    ("The traffic lights are stuck on red", "traffic-lights"),
+    ("Can I have a bonfire", "bonfires"),
+    ("I need a skip permit", "skip-permit"),
+    ("Do I need planning permission for a fence", "need-planning-permission"),
+])
+def test_the_issue_examples_get_their_own_service(index, question, service):
+    decision = index.decide(question)
+    assert decision.kind == "answer"
+    assert decision.service.id == service
+
+
+def test_nothing_close_is_an_honest_unknown_with_no_team(index):
+    decision = decide_for(index, "zxqv blorp", "nlu_fallback")
+    assert decision.kind == "unknown"
+
+
+def test_a_question_the_nlu_called_out_of_scope_needs_a_surer_match(index):
+    assert decide_for(index, "who won the football", "out_of_scope").kind == "unknown"
+
+
+def test_choices_narrow_the_next_answer(index):
+    decision = index.decide("the tip", among=["recycling-centres", "bulky-waste"])
+    assert decision.kind == "answer" and decision.service.id == "recycling-centres"
+
+
+def test_a_search_takes_a_few_milliseconds(index):
+    started = time.perf_counter()
+    for _ in range(20):
+        index.decide("can someone take away my old sofa")
+    assert (time.perf_counter() - started) / 20 < 0.05
