@@ -165,7 +165,7 @@ def _after_answer(text: str, intent: str, channel: str = "webchat", sender_id: s
 def test_did_that_answer_is_recorded_on_every_channel(bot_db, dispatcher, domain, text, intent,
                                                       channel, helpful, reply):
     with bot_db.session() as s:
-        s.add(Conversation(id="conv-1", channel="web", state="bot", prefs={}))
+        s.add(Conversation(id="conv-1", channel="web", state="bot"))
     events = run(ActionAnswerFeedback(), dispatcher, _after_answer(text, intent, channel), domain)
     assert responses(dispatcher) == [reply]
     assert SlotSet("awaiting_feedback", None) in events

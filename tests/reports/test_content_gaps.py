@@ -11,7 +11,7 @@ from tests.reports.conftest import https_client
 def _seed(db) -> None:
     week_a, week_b = datetime(2026, 3, 3, 10), datetime(2026, 3, 10, 10)
     with db.session() as s:
-        s.add(Conversation(id="g1", channel="web", state="closed", prefs={}))
+        s.add(Conversation(id="g1", channel="web", state="closed"))
         s.flush()
         s.add(UnansweredQuestion(conversation_id="g1", channel="web",
                                  text="do you rent out gazebos",
