@@ -444,9 +444,13 @@ def queue_exit():
     return _xml(_flow().queue_exit(parse_call_sid(request.form), result))
 
 
+def _goodbye() -> str:
+    return twiml.goodbye(P.GOODBYE, _default_voice())
+
+
 @bp.post("/score")
 @twilio_signed
-@never_fails(_apology)
+@never_fails(_goodbye)  # the call is over either way: no need to put them through
 def score():
     flow = _flow()
     sid = parse_call_sid(request.form)
