@@ -77,6 +77,13 @@ WAIT_STILL = "Thank you for waiting. An advisor will be with you soon."
 WAIT_CALLBACK = "To be called back instead, press 1."
 KEEP_HOLDING = "Please keep holding."
 GOODBYE = "Thank you for calling. Goodbye."
+# Asked once, instead of the assistant's goodbye, when it handled the call alone (keypad only;
+# pressing nothing ends the call with GOODBYE).
+SCORE_QUESTION = (
+    "Before you go, how did we do? "
+    "Press a number from 1 for very poor to 5 for very good."
+)
+SCORE_THANKS = "Thank you for your score. Goodbye."
 QUEUE_ERROR = "Sorry, we could not keep you in the queue. I am putting you through to the council."
 SYSTEM_ERROR = "Sorry, something went wrong on our side. I am putting you through to the council."
 OPTIONS = "You can say: {options}."

@@ -8,6 +8,8 @@
   START withdraws it. If either cannot be recorded (the database is down) we answer 503, so
   Twilio retries or uses its fallback URL: a STOP is never acknowledged and lost.
 - A number that opted out of the automated assistant goes straight to people (the router).
+- A reply of 1 to 5 to the "how did we do?" text an advisor's close sent is recorded as that
+  conversation's score and thanked (handoff/scores.py); anything else is a new message.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ TOO_LONG = "Sorry, that message is too long. Please send up to {limit:,} charact
 ALREADY_WAITING = "You are already in the queue for a person. They will reply here."
 AFTER_STOP = "A text arrived from a number that opted out of texts. No reply was sent."
 SOMETHING_WRONG = "Sorry, something went wrong. Please try again later or call us on {phone}."
+SCORE_THANKS = "Thank you for your score. It helps us improve. Reply PERSON if you need more help."
 NOT_RECORDED = "The choice was not recorded yet. Please send this request again."
 
 
@@ -68,6 +71,8 @@ class SmsFlow:
         number = caller_number(from_)
         if number is None:
             return twiml.sms_empty()  # nobody we can answer
+        if self.router.sms_score(number, body) is not None:
+            return twiml.sms_reply(SCORE_THANKS)  # answers the closed conversation's question
         conv = self.router.sms_thread(number)
         text = body.strip()
         word = keyword(text)

@@ -64,6 +64,10 @@ class Urls:
     def queue_exit(self) -> str:
         return self._u("/voice/queue-exit")
 
+    @property
+    def score(self) -> str:
+        return self._u("/voice/score")
+
 
 class QueueLike(Protocol):
     position: int | None
@@ -242,6 +246,21 @@ def voicemail_prompt(voice: Voice, urls: Urls) -> str:
                 finish_on_key="#", play_beep=True, timeout=6)
     # Twilio only calls the action when something was recorded; silence falls through here.
     say(resp, P.VOICEMAIL_EMPTY, voice)
+    resp.hangup()
+    return str(resp)
+
+
+SCORE_TIMEOUT_SECONDS = 6
+
+
+def score_question(voice: Voice, urls: Urls) -> str:
+    """The end of a call the assistant handled: one key from 1 to 5, or nothing and goodbye."""
+    resp = VoiceResponse()
+    gather = resp.gather(input="dtmf", action=urls.score, method="POST", num_digits=1,
+                         timeout=SCORE_TIMEOUT_SECONDS)
+    say(gather, P.SCORE_QUESTION, voice)
+    # No key pressed: Twilio falls through to here, and the call ends politely.
+    say(resp, P.GOODBYE, voice)
     resp.hangup()
     return str(resp)
 

@@ -7,6 +7,8 @@ POST /voice/callback    the answer to a callback / voicemail offer (?from=offer|
 POST /voice/voicemail   the <Record> action
 POST /voice/queue-exit  the <Enqueue> action (how the caller left the queue)
 POST /voice/status      call status callbacks
+POST /voice/score       the keypad score (1 to 5) asked once at the end of a call the
+                        assistant handled alone (handoff/scores.py)
 
 Every request is signed by Twilio (channels.twilio_auth). Every answer is valid TwiML with
 status 200, even when something breaks: the caller then hears an apology and is put through
@@ -48,6 +50,8 @@ NO_RECORDING = {"call_recording", "data_use"}
 ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
 _CALL_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 _KEYS = set("0123456789*#")
+SCORE_KEYS = set("12345")
+GOODBYE_INTENT = "goodbye"  # the caller is done (bot/domain.yml)
 # Recorded in the conversation (system notes), so the record shows which notice applied.
 NOTICE_RECORD = "Privacy notice {} applies to this call."
 NOTICE_HEARD = "The caller pressed 8 and heard how we use their information (notice {})."
@@ -215,12 +219,32 @@ class VoiceFlow:
             return self.handover(call, voice, [preface] if preface else said, result.queue)
         if result.state in (ConversationState.WAITING, ConversationState.ADVISOR):
             return self.handover(call, voice, said, result.queue)
+        if result.intent == GOODBYE_INTENT and self.router.ask_for_score(conv):
+            # The caller is done and the assistant helped: one keypad question, then hang up.
+            return twiml.score_question(voice, self.urls)
         said = said or [P.HOW_CAN_I_HELP]
         self.router.remember(conv, last_prompt=" ".join(said))
         if outcome_of(result.intent) == TurnOutcome.NOT_UNDERSTOOD:
             # One turn failed: the keys that could help (skip, repeat, slower) are worth saying.
             return twiml.turn([*said, P.KEYS_HELP], voice, self.urls)
         return twiml.turn(said, voice, self.urls)
+
+    def score(self, call_sid: str, heard: GatherInput) -> str:
+        """The key pressed after SCORE_QUESTION: 1 to 5 is recorded once; 0 still reaches a
+        person; anything else simply ends the call."""
+        conv = self.router.find_by_call(call_sid)
+        if conv is None:
+            return twiml.goodbye(P.GOODBYE, self.voice())
+        call = self.load(conv)
+        voice = self.voice(call)
+        key = heard.digits
+        if key == "0":
+            result = self.router.request_handoff(conv, "requested", note="Caller pressed 0.")
+            return self.handover(call, voice, [P.PUT_THROUGH], result.queue)
+        if key in SCORE_KEYS and call.satisfaction_asked and call.satisfaction is None:
+            self.router.rate(conv, int(key))
+            return twiml.goodbye(P.SCORE_THANKS, voice)
+        return twiml.goodbye(P.GOODBYE, voice)
 
     def data_use(self, conv: str, voice: twiml.Voice) -> str:
         """Press 8: how we use the caller's information. Star repeats it."""
@@ -418,6 +442,21 @@ def voicemail():
 def queue_exit():
     result = (request.form.get("QueueResult") or "")[:32]
     return _xml(_flow().queue_exit(parse_call_sid(request.form), result))
+
+
+def _goodbye() -> str:
+    return twiml.goodbye(P.GOODBYE, _default_voice())
+
+
+@bp.post("/score")
+@twilio_signed
+@never_fails(_goodbye)  # the call is over either way: no need to put them through
+def score():
+    flow = _flow()
+    sid = parse_call_sid(request.form)
+    if sid is None:
+        return _xml(twiml.goodbye(P.GOODBYE, flow.voice()))
+    return _xml(flow.score(sid, parse_gather(request.form)))
 
 
 @bp.post("/status")

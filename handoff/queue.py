@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.vocabulary import ConversationState
+from handoff import scores
 from handoff import state as machine
 from handoff.availability import ADVISOR_SEEN_WINDOW
 from privacy.redaction import redact
@@ -236,8 +237,9 @@ def close(db: Database, ticket_id: int, advisor_id: int, outcome: str,
         machine.transition(conv, ConversationState.CLOSED)
         s.add(Message(conversation_id=conv.id, sender="system", text=CLOSED_TEXT))
         audit(s, advisor_id, "close", f"ticket:{ticket_id}", outcome=outcome)
-        if conv.channel == "sms" and send_sms and conv.address:
+        if conv.channel == "sms" and send_sms and conv.address and scores.texts_allowed(s, conv):
             send_sms(conv.address, CLOSED_SMS_TEXT)
+            conv.satisfaction_asked_at = utcnow()  # a reply of 1 to 5 is now a score
 
 
 def dial_twiml(target: str) -> str:

@@ -79,3 +79,4 @@ class ConversationSnapshot:
     sms_intro_sent: bool
     callback_requested: bool
     messages: tuple[MessageView, ...] = ()
+    satisfaction_asked: bool = False  # we asked for a score by text or keypad (handoff/scores.py)

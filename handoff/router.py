@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from core.identity import normalise_address
 from core.vocabulary import ConversationState
-from handoff import abandonment, choice_rules, turns, verification
+from handoff import abandonment, choice_rules, scores, turns, verification
 from handoff import state as machine
 from handoff.availability import OpeningHours, QueueStatus, queue_status
 from handoff.notices import (  # noqa: F401 - TEXT_* and handoff_notice re-exported
@@ -465,6 +465,30 @@ class ConversationRouter:
             conv = self._get(s, conversation_id)
             conv.satisfaction, conv.satisfaction_at = score, utcnow()
 
+    def sms_score(self, address: str, text: str) -> int | None:
+        """A text answering the "reply with a score" question an advisor's close sent: recorded
+        on that closed conversation and returned. None: an ordinary message (handoff/scores.py)."""
+        score = scores.parse_score(text)
+        if score is None:
+            return None
+        with self.db.session() as s:
+            conv = scores.awaiting_sms_score(s, optout.normalise_address(address), utcnow())
+            if conv is None:
+                return None
+            conv.satisfaction, conv.satisfaction_at = score, utcnow()
+            return score
+
+    def ask_for_score(self, conversation_id: str) -> bool:
+        """The phone may ask this caller for a keypad score now (once per call, only when the
+        assistant handled it alone); True means it is asked and noted."""
+        with self.db.session() as s:
+            conv = self._get(s, conversation_id)
+            if not scores.phone_may_ask(s, conv):
+                return False
+            conv.satisfaction_asked_at = utcnow()
+            s.add(Message(conversation_id=conv.id, sender="system", text=scores.PHONE_ASKED))
+            return True
+
     # --- reads ---------------------------------------------------------------------------------
 
     def snapshot(self, conversation_id: str, after_id: int = 0, *,
@@ -507,6 +531,7 @@ class ConversationRouter:
                 slow_speech=bool(conv.slow_speech),
                 last_prompt=conv.last_prompt,
                 sms_intro_sent=bool(conv.sms_intro_sent),
+                satisfaction_asked=conv.satisfaction_asked_at is not None,
                 callback_requested=bool(s.scalar(select(exists().where(
                     CallbackRequest.conversation_id == conv.id)))),
                 messages=messages,

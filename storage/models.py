@@ -95,6 +95,9 @@ class Conversation(Base):
     data_use_opt_out = Column(Boolean, nullable=False, default=False)
     satisfaction = Column(Integer)
     satisfaction_at = Column(DateTime)
+    # When we asked for a score outside the web page (an SMS after an advisor closed it, the
+    # phone's keypad question): a reply counts as a score only after a question (handoff/scores.py).
+    satisfaction_asked_at = Column(DateTime)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     closed_at = Column(DateTime)

@@ -53,3 +53,10 @@ def test_the_data_use_notice_offers_a_person_and_the_retention_period():
 ])
 def test_asks_for_options(said, expected):
     assert P.asks_for_options(said) is expected
+
+
+def test_the_score_question_is_short_keypad_only_and_ends_politely():
+    question = prompts()["SCORE_QUESTION"]
+    assert words(question) < 25
+    assert "1" in question and "5" in question and "Press" in question
+    assert "Goodbye." in prompts()["SCORE_THANKS"] and "Goodbye." in prompts()["GOODBYE"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
-from storage.models import HandoffTicket, Message, OptOutEvent
+from handoff import queue as ops
+from storage.models import Advisor, Conversation, HandoffTicket, Message, OptOutEvent, utcnow
 from tests.channels.conftest import CALLER, Phone, parse
 from tests.handoff.test_payloads import OPT_OUT_PAYLOAD, script_rasa
 
@@ -191,3 +194,114 @@ def test_a_stop_that_cannot_be_recorded_is_retried_not_lost(twilio, router, db, 
     if word == "START":
         expected.append(("sms", "withdraw", "text", "sms"))
     assert _events(db) == expected
+
+
+# --- the score after an advisor closes a text conversation (issue 13) ----------------------------
+
+
+def _closed_by_advisor(twilio, db, number: str = CALLER) -> tuple[str, list[tuple[str, str]]]:
+    """The resident texts PERSON, an advisor claims and closes it; returns the conversation
+    and the texts the close sent."""
+    text(twilio, "PERSON", number)
+    with db.session() as s:
+        advisor = Advisor(name="Sam", email="sam@example.gov.uk", password_hash="x",
+                          role="advisor")
+        s.add(advisor)
+        s.flush()
+        advisor_id = advisor.id
+        ticket = s.scalars(select(HandoffTicket).order_by(HandoffTicket.id.desc())).first()
+        ticket_id, conv = ticket.id, ticket.conversation_id
+        assert s.get(Conversation, conv).address == number
+    sent: list[tuple[str, str]] = []
+    ops.claim(db, ticket_id, advisor_id)
+    ops.close(db, ticket_id, advisor_id, "resolved",
+              send_sms=lambda to, body: sent.append((to, body)))
+    return conv, sent
+
+
+def _score(db, conv):
+    with db.session() as s:
+        c = s.get(Conversation, conv)
+        return c.satisfaction, c.satisfaction_at is not None
+
+
+SCORE_THANKS = "Thank you for your score. It helps us improve. Reply PERSON if you need more help."
+
+
+@pytest.mark.parametrize(("reply", "score"), [("4", 4), ("5.", 5), ("five", 5), ("5 stars", 5),
+                                              ("1 star", 1), ("3/5", 3), ("Two", 2)])
+def test_a_score_texted_after_an_advisor_closes_is_recorded_and_thanked(
+        twilio, fake_rasa, db, reply, score):
+    conv, sent = _closed_by_advisor(twilio, db)
+    assert sent == [(CALLER, "Thanks for contacting us. Reply with a score from 1 to 5 to tell "
+                             "us how we did.")]
+    assert text(twilio, reply) == [SCORE_THANKS]
+    assert _score(db, conv) == (score, True)
+    assert fake_rasa.calls == [], "a score is not a new question for the assistant"
+    with db.session() as s:
+        assert s.scalars(select(HandoffTicket)).one().conversation_id == conv
+
+
+def test_only_one_score_then_texts_are_new_messages_again(twilio, fake_rasa, db):
+    conv, _ = _closed_by_advisor(twilio, db)
+    fake_rasa.reply_to("3", [{"text": "Sorry, I did not understand."}], intent="nlu_fallback")
+    assert text(twilio, "4") == [SCORE_THANKS]
+    replies = text(twilio, "3")
+    assert replies and replies[0].startswith("Sorry, I did not understand.")
+    assert _score(db, conv) == (4, True), "the first score stands"
+    assert fake_rasa.calls[0]["text"] == "3"
+
+
+def test_anything_else_after_the_close_is_a_new_conversation_as_before(twilio, fake_rasa, db):
+    conv, _ = _closed_by_advisor(twilio, db)
+    fake_rasa.reply_to("when is my bin day", [{"text": "Text me your postcode."}],
+                       intent="bin_collection_day")
+    assert text(twilio, "when is my bin day")[0].startswith("Text me your postcode.")
+    assert fake_rasa.calls[0]["sender"] != conv
+    assert _score(db, conv) == (None, False)
+    # the question now belongs to an older conversation: a "5" is a new message, not a score
+    text(twilio, "5")
+    assert _score(db, conv) == (None, False)
+    assert [c["text"] for c in fake_rasa.calls] == ["when is my bin day", "5"]
+
+
+def test_a_score_more_than_a_day_later_is_a_new_message(twilio, fake_rasa, db):
+    conv, _ = _closed_by_advisor(twilio, db)
+    with db.session() as s:
+        c = s.get(Conversation, conv)
+        c.satisfaction_asked_at = utcnow() - timedelta(hours=25)
+    text(twilio, "5")
+    assert _score(db, conv) == (None, False)
+    assert [c["text"] for c in fake_rasa.calls] == ["5"]
+
+
+def test_without_an_advisor_close_a_number_is_just_a_message(twilio, fake_rasa, db):
+    fake_rasa.reply_to("4", [{"text": "Sorry, I did not understand."}], intent="nlu_fallback")
+    assert text(twilio, "4")[0].startswith("Sorry, I did not understand.")
+    with db.session() as s:
+        assert s.scalars(select(Message.text).where(Message.sender == "resident")).all() == ["4"]
+
+
+def test_a_number_that_opted_out_of_texts_is_never_asked_and_never_scored(twilio, fake_rasa, db,
+                                                                           router):
+    text(twilio, "PERSON")
+    with db.session() as s:
+        conv = s.scalars(select(HandoffTicket)).one().conversation_id
+    # An advisor records the resident's "no more texts" (said on the phone, say) before closing.
+    router.record_choice(conv, "sms", "opt_out", method="advisor")
+
+    with db.session() as s:
+        advisor = Advisor(name="Sam", email="sam@example.gov.uk", password_hash="x",
+                          role="advisor")
+        s.add(advisor)
+        s.flush()
+        advisor_id = advisor.id
+    with db.session() as s:
+        ticket_id = s.scalars(select(HandoffTicket.id)).one()
+    sent: list[tuple[str, str]] = []
+    ops.claim(db, ticket_id, advisor_id)
+    ops.close(db, ticket_id, advisor_id, "resolved",
+              send_sms=lambda to, body: sent.append((to, body)))
+    assert sent == [], "no score question to a number that opted out of texts"
+    assert text(twilio, "5") == []
+    assert _score(db, conv) == (None, False)

@@ -7,7 +7,8 @@ import pytest
 from channels.twilio_auth import signed_url
 
 ROUTES = ["/voice/incoming", "/voice/respond", "/voice/wait", "/voice/callback?from=queue",
-          "/voice/voicemail", "/voice/queue-exit", "/voice/status", "/sms/incoming"]
+          "/voice/voicemail", "/voice/queue-exit", "/voice/status", "/sms/incoming",
+          "/voice/score"]
 PARAMS = {"CallSid": "CA" + "a" * 32, "From": "+447700900123", "Body": "hello",
           "SpeechResult": "hello"}
 

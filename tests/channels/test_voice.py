@@ -8,7 +8,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from storage.models import CallbackRequest, Conversation, HandoffTicket, Message, OptOutEvent
+from handoff import queue as ops
+from storage.models import (
+    Advisor,
+    CallbackRequest,
+    Conversation,
+    HandoffTicket,
+    Message,
+    OptOutEvent,
+)
 from tests.channels.conftest import CALLER, Phone, closed_hours, parse, says, spoken
 
 BASE = "https://assistant.example.gov.uk"
@@ -575,3 +583,122 @@ def test_a_standing_opt_out_met_mid_call_is_said_in_phone_words(phone, router, f
     assert text.startswith("You told us you do not want to use the automated assistant, "
                            "so I am putting you straight through to a person.")
     assert fake_rasa.calls == []
+
+
+# --- the keypad score at the end of a call the assistant handled (issue 13) -----------------------
+
+SCORE_URL = f"{BASE}/voice/score"
+
+
+def _helped_then_goodbye(phone, fake_rasa):
+    """A caller gets an answer about their bin day, then says goodbye."""
+    fake_rasa.reply_to("when is my bin day", [{"text": "Your next bin day is Tuesday."}],
+                       intent="bin_collection_day")
+    fake_rasa.reply_to("thanks bye", [{"text": "Thank you for contacting the council. Goodbye."}],
+                       intent="goodbye")
+    phone.dial()
+    phone.say("when is my bin day")
+    return phone.say("thanks bye")
+
+
+def _score_of(db, sid):
+    with db.session() as s:
+        conv = s.scalars(select(Conversation).where(Conversation.call_sid == sid)).one()
+        return conv.satisfaction, conv.satisfaction_at is not None
+
+
+def test_a_caller_the_assistant_helped_is_asked_once_for_a_keypad_score(phone, fake_rasa, db):
+    root = _helped_then_goodbye(phone, fake_rasa)
+    gather = root.find("Gather")
+    assert gather is not None
+    assert (gather.get("action"), gather.get("input"), gather.get("numDigits")) == (
+        SCORE_URL, "dtmf", "1")
+    question = spoken(gather)
+    assert question == ("Before you go, how did we do? "
+                        "Press a number from 1 for very poor to 5 for very good.")
+    assert len(question.split()) < 25
+    # Pressing nothing: Twilio falls through the <Gather> to a polite goodbye and the hang-up.
+    assert says(root)[-1] == "Thank you for calling. Goodbye."
+    assert [child.tag for child in root] == ["Gather", "Say", "Hangup"]
+
+    done = phone.post("/voice/score", Digits="4")
+    assert spoken(done) == "Thank you for your score. Goodbye."
+    assert [child.tag for child in done] == ["Say", "Hangup"]
+    assert _score_of(db, phone.sid) == (4, True)
+    # The call then ends: a caller who had their answer is not "abandoned".
+    phone.post("/voice/status", CallStatus="completed")
+    with db.session() as s:
+        assert s.scalars(select(Conversation)).one().state == "bot"
+
+
+def test_the_score_is_asked_and_recorded_only_once_per_call(phone, fake_rasa, db):
+    _helped_then_goodbye(phone, fake_rasa)
+    phone.post("/voice/score", Digits="5")
+    # A replayed or second key press changes nothing; a second goodbye is not asked again.
+    assert spoken(phone.post("/voice/score", Digits="1")) == "Thank you for calling. Goodbye."
+    assert _score_of(db, phone.sid) == (5, True)
+    again = phone.say("thanks bye")
+    _assert_listening(again)
+    assert "how did we do" not in spoken(again)
+
+
+@pytest.mark.parametrize("key", ["6", "9", "#", "*"])
+def test_a_key_that_is_not_a_score_simply_ends_the_call(phone, fake_rasa, db, key):
+    _helped_then_goodbye(phone, fake_rasa)
+    root = phone.post("/voice/score", Digits=key)
+    assert spoken(root) == "Thank you for calling. Goodbye."
+    assert root.find("Hangup") is not None
+    assert _score_of(db, phone.sid) == (None, False)
+
+
+def test_0_at_the_score_question_still_reaches_a_person(phone, fake_rasa, db):
+    _helped_then_goodbye(phone, fake_rasa)
+    root = phone.post("/voice/score", Digits="0")
+    assert "I am putting you through to a person." in spoken(root)
+    assert _tickets(db) == [("requested", "queued")]
+    assert _score_of(db, phone.sid) == (None, False)
+
+
+def test_a_goodbye_before_any_help_is_not_asked_for_a_score(phone, fake_rasa):
+    fake_rasa.reply_to("bye", [{"text": "Thank you for contacting the council. Goodbye."}],
+                       intent="goodbye")
+    phone.dial()
+    root = phone.say("bye")
+    _assert_listening(root)
+    assert "how did we do" not in spoken(root)
+
+
+def test_no_score_question_after_a_handover_to_a_person(phone, fake_rasa, db, router):
+    fake_rasa.reply_to("when is my bin day", [{"text": "Your next bin day is Tuesday."}],
+                       intent="bin_collection_day")
+    fake_rasa.reply_to("bye", [{"text": "Thank you for contacting the council. Goodbye."}],
+                       intent="goodbye")
+    phone.dial()
+    phone.say("when is my bin day")
+    phone.press("0")  # the caller went to the queue ...
+    with db.session() as s:
+        conv = s.scalars(select(Conversation)).one()
+        ticket = s.scalars(select(HandoffTicket)).one()
+        advisor = Advisor(name="Sam", email="sam@example.gov.uk", password_hash="x",
+                          role="advisor")
+        s.add(advisor)
+        s.flush()
+        conv_id, ticket_id, advisor_id = conv.id, ticket.id, advisor.id
+    ops.claim(db, ticket_id, advisor_id)
+    ops.hand_back(db, ticket_id, advisor_id)  # ... and an advisor passed them back
+    root = phone.say("bye")
+    assert "how did we do" not in spoken(root)
+    assert router.snapshot(conv_id, with_messages=False).satisfaction_asked is False
+
+
+def test_a_score_key_without_the_question_is_not_recorded(phone, fake_rasa, db):
+    phone.dial()
+    root = phone.post("/voice/score", Digits="5")
+    assert spoken(root) == "Thank you for calling. Goodbye."
+    assert _score_of(db, phone.sid) == (None, False)
+
+
+def test_an_unknown_call_at_the_score_url_still_gets_valid_twiml(phone):
+    root = phone.post("/voice/score", Digits="5")
+    assert spoken(root) == "Thank you for calling. Goodbye."
+    assert root.find("Hangup") is not None

@@ -132,3 +132,24 @@ def test_report_a_pothole_by_phone(stack):
     engine.dispose()
     assert case.kind == "pothole"
     assert tickets == [], "a straightforward report needs no person"
+
+
+def test_a_caller_who_got_their_bin_day_says_goodbye_and_scores_the_call(stack):
+    """The real model hears "goodbye": one keypad question, the key pressed is the call's score."""
+    caller = Caller(stack)
+    converse(caller, "when is my bin day", lambda text: any(d in text.lower() for d in WEEKDAYS))
+    root = caller.say("goodbye")
+    gather = root.find("Gather")
+    assert gather is not None and gather.get("action", "").endswith("/voice/score"), caller.heard
+    assert "how did we do" in caller.heard[-1].lower() and "press" in caller.heard[-1].lower()
+    assert root.find("Hangup") is not None, "pressing nothing ends the call"
+    done = caller.post("/voice/score", Digits="4")
+    assert caller.heard[-1] == "Thank you for your score. Goodbye."
+    assert done.find("Hangup") is not None
+    caller.hang_up()
+    engine = create_engine(stack.database_url)
+    with engine.connect() as conn:
+        conv = conn.execute(select(Conversation.state, Conversation.satisfaction)
+                            .where(Conversation.call_sid == caller.sid)).one()
+    engine.dispose()
+    assert tuple(conv) == ("bot", 4)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 09:14:44.172614
+Create Date: 2026-12-03 09:18:19.555204
 """
 
 import sqlalchemy as sa
@@ -113,6 +113,7 @@ def upgrade() -> None:
         sa.Column("data_use_opt_out", sa.Boolean(), nullable=False),
         sa.Column("satisfaction", sa.Integer(), nullable=True),
         sa.Column("satisfaction_at", sa.DateTime(), nullable=True),
+        sa.Column("satisfaction_asked_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("closed_at", sa.DateTime(), nullable=True),
