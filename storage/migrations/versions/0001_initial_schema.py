@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 09:18:19.555204
+Create Date: 2026-12-03 09:18:23.549623
 """
 
 import sqlalchemy as sa
