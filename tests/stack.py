@@ -56,6 +56,9 @@ class Stack:
             "PUBLIC_BASE_URL": self.base_url,
             "OPENING_HOURS": "Mon-Sun 00:00-23:59",
             "RATELIMIT_CHAT": "10000 per minute",
+            # Every simulated resident comes from 127.0.0.1: the per-address budget (a library's
+            # shared IP) must not cap a load test of hundreds of residents.
+            "RATELIMIT_CHAT_IP": "100000 per minute",
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "PYTHONWARNINGS": "ignore",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
