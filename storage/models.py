@@ -63,7 +63,7 @@ class Conversation(Base):
     id = Column(String(64), primary_key=True, default=new_conversation_id)
     channel = Column(String(8), nullable=False)
     # Changed only through handoff/state.py (transition); the check constraint refuses strays.
-    state = Column(String(8), nullable=False, default=ConversationState.BOT.value)
+    state = Column(String(16), nullable=False, default=ConversationState.BOT.value)
     # Keyed pseudonym (HMAC) of the phone number, email or web session: never the raw value.
     subject = Column(String(64), index=True)
     # The pseudonym of a phone number the resident has proved is theirs (web chat), whose

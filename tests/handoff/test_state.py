@@ -119,3 +119,9 @@ def test_the_database_refuses_a_state_it_does_not_know(db, router):
             s.execute(text("UPDATE conversations SET state = 'limbo' WHERE id = :id"),
                       {"id": conv})
     assert router.snapshot(conv).state == B
+
+
+def test_every_state_fits_the_column():
+    # SQLite ignores VARCHAR lengths; PostgreSQL refused 'abandoned' in a VARCHAR(8).
+    length = Conversation.__table__.c.state.type.length
+    assert all(len(state.value) <= length for state in ConversationState)

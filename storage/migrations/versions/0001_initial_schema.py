@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 09:18:23.549623
+Create Date: 2026-12-03 10:13:55.773561
 """
 
 import sqlalchemy as sa
@@ -95,7 +95,7 @@ def upgrade() -> None:
         "conversations",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("channel", sa.String(length=8), nullable=False),
-        sa.Column("state", sa.String(length=8), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("subject", sa.String(length=64), nullable=True),
         sa.Column("identified_subject", sa.String(length=64), nullable=True),
         sa.Column("address", sa.String(length=64), nullable=True),
