@@ -1,0 +1,82 @@
+"""CatalogueArbiter: the service catalogue overrules a transactional intent that a question was
+not meant for, hands catalogue questions that an intent handles to that intent, and never lets a
+safeguarding concern slip, including in the first seconds after the model loads."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from bot.nlu_components import CatalogueArbiter
+from services.catalogue import load_sample
+from services.catalogue_search import index_for
+
+
+@pytest.fixture(scope="module")
+def sample_index():
+    return index_for(load_sample())
+
+
+def _arbiter(index) -> CatalogueArbiter:
+    arbiter = CatalogueArbiter({})
+    arbiter._index, arbiter._loaded_at = index, float("inf")
+    arbiter._ready.set()
+    return arbiter
+
+
+def _ranking(*pairs: tuple[str, float]) -> list[dict]:
+    return [{"name": n, "confidence": c} for n, c in pairs]
+
+
+def test_a_skip_permit_is_not_a_parking_permit(sample_index):
+    ranking = _ranking(("parking_permit", 0.55), ("ask_service", 0.3))
+    assert _arbiter(sample_index).decide("I need a skip permit", ranking) == "ask_service"
+
+
+def test_a_sure_intent_is_left_alone(sample_index):
+    ranking = _ranking(("report_pothole", 0.95), ("ask_service", 0.03))
+    assert _arbiter(sample_index).decide("there is a pothole on my road", ranking) is None
+
+
+def test_a_concern_near_the_top_reaches_the_urgent_queue(sample_index):
+    ranking = _ranking(("ask_service", 0.6), ("safeguarding_concern", 0.3))
+    decided = _arbiter(sample_index).decide("I think my neighbour's child is being hurt", ranking)
+    assert decided == "safeguarding_concern"
+
+
+def test_a_person_is_never_overruled(sample_index):
+    ranking = _ranking(("request_human", 0.5), ("ask_service", 0.4))
+    assert _arbiter(sample_index).decide("can I talk to someone about bulky waste",
+                                         ranking) is None
+
+
+def test_a_message_during_the_start_up_build_waits_for_the_index(sample_index):
+    """The first resident after a restart gets the same decision as everyone after."""
+    arbiter = CatalogueArbiter({})
+    arbiter._building = True
+
+    def build_slowly() -> None:
+        time.sleep(0.3)
+        arbiter._index, arbiter._loaded_at = sample_index, float("inf")
+        arbiter._building = False
+        arbiter._ready.set()
+
+    threading.Thread(target=build_slowly).start()
+    ranking = _ranking(("parking_permit", 0.55), ("ask_service", 0.3))
+    assert arbiter.decide("I need a skip permit", ranking) == "ask_service"
+
+
+def test_a_failed_build_still_puts_concerns_first(monkeypatch):
+    arbiter = CatalogueArbiter({})
+
+    def broken() -> None:
+        raise RuntimeError("catalogue unreadable")
+
+    monkeypatch.setattr(arbiter, "index", broken)
+    arbiter._build_first()
+    ranking = _ranking(("ask_service", 0.6), ("safeguarding_concern", 0.3))
+    assert arbiter.decide("my dad hits me", ranking) == "safeguarding_concern"
+    assert arbiter.decide("I need a skip permit",
+                          _ranking(("parking_permit", 0.55), ("ask_service", 0.3))) is None
