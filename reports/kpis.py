@@ -109,14 +109,17 @@ class Rate:
         return self.numerator / self.denominator if self.denominator else None
 
 
-@dataclass(frozen=True)
-class Average:
-    total: int
-    count: int
+class Average(Rate):
+    """A mean score: the total of the scores over how many were given. The arithmetic is a
+    rate's (None when there is nothing to divide by), under a mean's names."""
 
     @property
-    def value(self) -> float | None:
-        return self.total / self.count if self.count else None
+    def total(self) -> int:
+        return self.numerator
+
+    @property
+    def count(self) -> int:
+        return self.denominator
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -252,15 +255,6 @@ def _keys(channel: str, when: datetime) -> tuple[Key, Key, Key]:
     return ALL, ("channel", channel), ("week", iso_week(when))
 
 
-def _in_range(column, since: datetime | None, until: datetime | None):
-    conditions = []
-    if since is not None:
-        conditions.append(column >= since)
-    if until is not None:
-        conditions.append(column < until)
-    return conditions
-
-
 DEFAULT_ABANDON_AFTER = timedelta(minutes=30)  # the web session lifetime (SESSION_MINUTES)
 DEFAULT_CALLBACK_DUE = timedelta(hours=24)
 
@@ -277,7 +271,7 @@ def compute(s: Session, *, since: datetime | None = None, until: datetime | None
     conv_rows = s.execute(
         select(Conversation.id, Conversation.channel, Conversation.created_at,
                Conversation.satisfaction)
-        .where(*_in_range(Conversation.created_at, since, until))
+        .where(*sql.in_period(Conversation.created_at, since, until))
     ).all()
     conv_ids = {row.id for row in conv_rows}
     reasons_by_conv: dict[str, set[str]] = defaultdict(set)
@@ -286,13 +280,13 @@ def compute(s: Session, *, since: datetime | None = None, until: datetime | None
             reasons_by_conv[conv_id].add(reason)
     event_rows = s.execute(
         select(OptOutEvent.scope, OptOutEvent.action, OptOutEvent.channel, OptOutEvent.at)
-        .where(*_in_range(OptOutEvent.at, since, until))
+        .where(*sql.in_period(OptOutEvent.at, since, until))
     ).all()
     message_rows = s.execute(
         select(Conversation.channel, Message.sent_at, Message.intent)
         .join(Conversation, Conversation.id == Message.conversation_id)
         .where(Message.sender == "resident", Message.intent.is_not(None),
-               *_in_range(Message.sent_at, since, until))
+               *sql.in_period(Message.sent_at, since, until))
     ).all()
 
     outcome_rows = s.execute(sql.outcome_query(now - abandon_after, since=since,
@@ -309,10 +303,16 @@ def compute(s: Session, *, since: datetime | None = None, until: datetime | None
     score_count: Counter[Key] = Counter()
     weeks: set[str] = set()
     channels: set[str] = set()
-    for conv_id, channel, created, score in conv_rows:
-        keys = _keys(channel, created)
+
+    def grouped(channel: str, when: datetime) -> tuple[Key, Key, Key]:
+        """The groups a row counts in; notes its week and channel so the report lists them."""
+        keys = _keys(channel, when)
         weeks.add(keys[2][1])
         channels.add(channel)
+        return keys
+
+    for conv_id, channel, created, score in conv_rows:
+        keys = grouped(channel, created)
         reasons = reasons_by_conv.get(conv_id, set())
         for key in keys:
             conversations[key] += 1
@@ -327,9 +327,7 @@ def compute(s: Session, *, since: datetime | None = None, until: datetime | None
     opted: dict[str, Counter[Key]] = {scope: Counter() for scope in OPTOUT_SCOPES}
     withdrawn: dict[str, Counter[Key]] = {scope: Counter() for scope in OPTOUT_SCOPES}
     for scope, action, channel, at in event_rows:
-        keys = _keys(channel, at)
-        weeks.add(keys[2][1])
-        channels.add(channel)
+        keys = grouped(channel, at)
         target = opted if action == "opt_out" else withdrawn
         for key in keys:
             target.setdefault(scope, Counter())[key] += 1
@@ -338,10 +336,7 @@ def compute(s: Session, *, since: datetime | None = None, until: datetime | None
     fell_back: Counter[Key] = Counter()
     intent_counts: dict[Key, Counter[str]] = defaultdict(Counter)
     for channel, sent_at, intent in message_rows:
-        keys = _keys(channel, sent_at)
-        weeks.add(keys[2][1])
-        channels.add(channel)
-        for key in keys:
+        for key in grouped(channel, sent_at):
             with_intent[key] += 1
             if intent == FALLBACK_INTENT:
                 fell_back[key] += 1
@@ -368,10 +363,7 @@ def compute(s: Session, *, since: datetime | None = None, until: datetime | None
     answers: Counter[Key] = Counter()
     helped: Counter[Key] = Counter()
     for channel, created, helpful in feedback_rows:
-        keys = _keys(channel, created)
-        weeks.add(keys[2][1])
-        channels.add(channel)
-        for key in keys:
+        for key in grouped(channel, created):
             answers[key] += 1
             helped[key] += bool(helpful)
 
@@ -406,10 +398,7 @@ def compute(s: Session, *, since: datetime | None = None, until: datetime | None
     inclusion.update({f"need:{n}": Counter() for n in INCLUSION_NEEDS})
     inclusion.update({f"offer:{o}": Counter() for o in INCLUSION_OFFERS})
     for channel, created, need, offer in inclusion_rows:
-        keys = _keys(channel, created)
-        weeks.add(keys[2][1])
-        channels.add(channel)
-        for key in keys:
+        for key in grouped(channel, created):
             for measure in ("all", f"need:{need}", f"offer:{offer}"):
                 inclusion.setdefault(measure, Counter())[key] += 1
 

@@ -108,6 +108,16 @@ def _plus_days_default(element, compiler, **kw):
             f"make_interval(days => {compiler.process(days, **kw)}))")
 
 
+def in_period(column, since: datetime | None, until: datetime | None) -> list:
+    """The conditions that keep `column` in [since, until); either end may be open (None)."""
+    conditions = []
+    if since is not None:
+        conditions.append(column >= since)
+    if until is not None:
+        conditions.append(column < until)
+    return conditions
+
+
 def outcome_query(stale_before: datetime, *, since: datetime | None = None,
                   until: datetime | None = None) -> Select:
     """One row per conversation started in [since, until): its facts and its outcome.
@@ -191,22 +201,14 @@ def outcome_query(stale_before: datetime, *, since: datetime | None = None,
         case((report_made, True), else_=False).label("report_made"),
         case((lookup_answered, True), else_=False).label("lookup_answered"),
     )
-    if since is not None:
-        query = query.where(c.c.created_at >= since)
-    if until is not None:
-        query = query.where(c.c.created_at < until)
-    return query.order_by(c.c.created_at, c.c.id)
+    return query.where(*in_period(c.c.created_at, since, until)).order_by(c.c.created_at, c.c.id)
 
 
 def feedback_query(*, since: datetime | None = None, until: datetime | None = None) -> Select:
     """Every "Did that answer your question?" answer: channel, time, yes or no."""
     f = AnswerFeedback.__table__
     query = select(f.c.channel, f.c.created_at, f.c.helpful)
-    if since is not None:
-        query = query.where(f.c.created_at >= since)
-    if until is not None:
-        query = query.where(f.c.created_at < until)
-    return query
+    return query.where(*in_period(f.c.created_at, since, until))
 
 
 def ticket_times_query(*, since: datetime | None = None,
@@ -217,11 +219,7 @@ def ticket_times_query(*, since: datetime | None = None,
     c = Conversation.__table__
     query = (select(c.c.channel, t.c.queued_at, t.c.claimed_at, t.c.closed_at, t.c.advisor_id)
              .join(c, c.c.id == t.c.conversation_id))
-    if since is not None:
-        query = query.where(t.c.queued_at >= since)
-    if until is not None:
-        query = query.where(t.c.queued_at < until)
-    return query
+    return query.where(*in_period(t.c.queued_at, since, until))
 
 
 def callback_query(*, since: datetime | None = None, until: datetime | None = None) -> Select:
@@ -230,11 +228,7 @@ def callback_query(*, since: datetime | None = None, until: datetime | None = No
     c = Conversation.__table__
     query = (select(c.c.channel, cb.c.created_at, cb.c.done_at)
              .join(c, c.c.id == cb.c.conversation_id))
-    if since is not None:
-        query = query.where(cb.c.created_at >= since)
-    if until is not None:
-        query = query.where(cb.c.created_at < until)
-    return query
+    return query.where(*in_period(cb.c.created_at, since, until))
 
 
 def advisor_activity_query(*, since: datetime | None = None,
@@ -253,11 +247,7 @@ def advisor_activity_query(*, since: datetime | None = None,
     ]
     union = parts[0].union_all(*parts[1:]).subquery()
     query = select(union.c.advisor_id, union.c.at)
-    if since is not None:
-        query = query.where(union.c.at >= since)
-    if until is not None:
-        query = query.where(union.c.at < until)
-    return query
+    return query.where(*in_period(union.c.at, since, until))
 
 
 def inclusion_query(*, since: datetime | None = None, until: datetime | None = None) -> Select:
@@ -265,8 +255,4 @@ def inclusion_query(*, since: datetime | None = None, until: datetime | None = N
     time, need and the help they chose. Nothing else about them is stored."""
     d = DigitalInclusionNeed.__table__
     query = select(d.c.channel, d.c.created_at, d.c.need, d.c.offer)
-    if since is not None:
-        query = query.where(d.c.created_at >= since)
-    if until is not None:
-        query = query.where(d.c.created_at < until)
-    return query
+    return query.where(*in_period(d.c.created_at, since, until))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import wraps
@@ -174,6 +174,30 @@ def _count_of(rate: reports.Rate) -> str:
     return f"{rate.numerator} of {rate.denominator} ({reports.percent(rate.value)})"
 
 
+def _rate_bar(label: str, rate: reports.Rate) -> Bar:
+    """A bar for a rate: its length the fraction, its text the percentage."""
+    return Bar(label, rate.value, reports.percent(rate.value))
+
+
+def _rate_rows(rates: dict[reports.Key, reports.Rate],
+               keys: list[reports.Key]) -> list[list[str]]:
+    """Table rows for a rate by group: the group, what was counted, out of how many, the rate."""
+    return [[reports.label(k), str(rates[k].numerator), str(rates[k].denominator),
+             reports.percent(rates[k].value)] for k in keys]
+
+
+def _category_bars(names: dict[str, str], rates: dict[str, dict[reports.Key, reports.Rate]],
+                   categories: Iterable[str]) -> list[Bar]:
+    """A bar per category (an outcome, a reason, a scope): its rate over all channels."""
+    return [_rate_bar(names[c], rates[c][reports.ALL]) for c in categories]
+
+
+def _category_rows(names: dict[str, str], rates: dict[str, dict[reports.Key, reports.Rate]],
+                   categories: Iterable[str], by_channel: list[reports.Key]) -> list[list[str]]:
+    """A row per category: its name, then "n of m (p%)" for all channels and each channel."""
+    return [[names[c]] + [_count_of(rates[c][k]) for k in by_channel] for c in categories]
+
+
 def _average(avg: reports.Average) -> str:
     return "–" if avg.value is None else f"{avg.value:.2f} ({avg.count} scores)"
 
@@ -185,6 +209,66 @@ def _groups(report: reports.Report, dimension: str) -> list[reports.Key]:
 
 def _week_short(key: reports.Key) -> str:
     return reports.week_monday(key[1]).strftime("%-d %b")
+
+
+@dataclass(frozen=True)
+class RateMeasure:
+    """A measure shown as one rate per group: a chart of the rate, by channel or by week, and a
+    table of what was counted out of how many, by channel and week."""
+
+    metric: str
+    title: str
+    definition: str
+    chart_title: str
+    chart_description: str
+    caption: str
+    counted: str
+    out_of: str
+    chart_by_week: bool = False
+    max_value: float | None = 1
+
+
+REPEAT = RateMeasure(
+    "repeat", "Repeat contact within 7 days",
+    "Conversations after which the same person (matched by a pseudonym, never their number) "
+    "contacted us again within 7 days, out of conversations ended.",
+    "Repeat contact by channel",
+    "Bar chart of the percentage of conversations followed by another contact within 7 days, "
+    "for all channels and each channel. The same figures are in the table that follows.",
+    "Repeat contact by channel and week", "Came back", "Conversations ended")
+HELPFUL = RateMeasure(
+    "helpful", "Did the answer help?",
+    "Answers to \"Did that answer your question?\" after an answer from the council's service "
+    "information: how many said yes, out of all who answered.",
+    "Answers that helped, by channel",
+    "Bar chart of the percentage of residents who said an answer helped, for all channels and "
+    "each channel. The same figures are in the table that follows.",
+    "Answers that helped, by channel and week", "Said yes", "Answered")
+FALLBACK = RateMeasure(
+    "fallback", "Fallback rate",
+    "Resident messages the assistant did not understand (nlu_fallback), out of resident "
+    "messages the assistant classified.",
+    "Fallback rate by week",
+    "Bar chart of the percentage of resident messages not understood, each week. The same "
+    "figures are in the table that follows.",
+    "Fallback rate by channel and week", "Not understood", "Messages",
+    chart_by_week=True, max_value=None)
+
+
+def _rate_section(measure: RateMeasure, rates: dict[reports.Key, reports.Rate],
+                  by_channel: list[reports.Key], by_week: list[reports.Key],
+                  period_text: str) -> Section:
+    s = Section(measure.metric, measure.title, measure.definition)
+    if measure.chart_by_week:
+        chart_id, bars = "week", [_rate_bar(_week_short(k), rates[k]) for k in by_week]
+    else:
+        chart_id, bars = "channel", [_rate_bar(reports.label(k), rates[k]) for k in by_channel]
+    s.charts.append(bar_chart(f"chart-{measure.metric}-{chart_id}",
+                              f"{measure.chart_title}, {period_text}", measure.chart_description,
+                              bars, max_value=measure.max_value))
+    s.tables.append(Table(measure.caption, ["Group", measure.counted, measure.out_of, "Rate"],
+                          _rate_rows(rates, by_channel + by_week)))
+    return s
 
 
 def build_sections(report: reports.Report, period_text: str) -> list[Section]:
@@ -218,13 +302,10 @@ def build_sections(report: reports.Report, period_text: str) -> list[Section]:
         "chart-outcomes", f"Outcomes, all channels, {period_text}",
         "Bar chart of the percentage of conversations with each outcome. The same figures are "
         "in the table that follows.",
-        [Bar(OUTCOME_NAMES[o], report.outcomes[o][reports.ALL].value,
-             reports.percent(report.outcomes[o][reports.ALL].value)) for o in OUTCOME_ROWS],
-        max_value=1))
+        _category_bars(OUTCOME_NAMES, report.outcomes, OUTCOME_ROWS), max_value=1))
     s.tables.append(Table("Outcomes by channel",
                           ["Outcome"] + [reports.label(k) for k in by_channel],
-                          [[OUTCOME_NAMES[o]] + [_count_of(report.outcomes[o][k])
-                                                 for k in by_channel] for o in OUTCOME_ROWS]
+                          _category_rows(OUTCOME_NAMES, report.outcomes, OUTCOME_ROWS, by_channel)
                           + [[OUTCOME_NAMES[o]] + [str(report.not_judged[o][k])
                                                    for k in by_channel]
                              for o in report.not_judged]))
@@ -236,24 +317,7 @@ def build_sections(report: reports.Report, period_text: str) -> list[Section]:
                             str(report.outcomes["resolved"][k].denominator)] for k in by_week]))
     sections.append(s)
 
-    # Repeat contact
-    s = Section("repeat", "Repeat contact within 7 days",
-                "Conversations after which the same person (matched by a pseudonym, never "
-                "their number) contacted us again within 7 days, out of conversations ended.")
-    s.charts.append(bar_chart(
-        "chart-repeat-channel", f"Repeat contact by channel, {period_text}",
-        "Bar chart of the percentage of conversations followed by another contact within 7 "
-        "days, for all channels and each channel. The same figures are in the table that "
-        "follows.",
-        [Bar(reports.label(k), report.repeat[k].value, reports.percent(report.repeat[k].value))
-         for k in by_channel], max_value=1))
-    s.tables.append(Table("Repeat contact by channel and week",
-                          ["Group", "Came back", "Conversations ended", "Rate"],
-                          [[reports.label(k), str(report.repeat[k].numerator),
-                            str(report.repeat[k].denominator),
-                            reports.percent(report.repeat[k].value)]
-                           for k in by_channel + by_week]))
-    sections.append(s)
+    sections.append(_rate_section(REPEAT, report.repeat, by_channel, by_week, period_text))
 
     # Handoff by reason
     reasons = ["any", *HANDOFF_REASONS]
@@ -265,13 +329,10 @@ def build_sections(report: reports.Report, period_text: str) -> list[Section]:
         "chart-handoff-reason", f"Handoff rate by reason, all channels, {period_text}",
         "Bar chart of the percentage of conversations handed to a person, for each reason. "
         "The same figures are in the table that follows.",
-        [Bar(REASON_NAMES[r], report.handoff[r][reports.ALL].value,
-             reports.percent(report.handoff[r][reports.ALL].value)) for r in reasons],
-        max_value=1))
+        _category_bars(REASON_NAMES, report.handoff, reasons), max_value=1))
     s.tables.append(Table("Handoff rate by reason and channel",
                           ["Reason"] + [reports.label(k) for k in by_channel],
-                          [[REASON_NAMES[r]] + [_count_of(report.handoff[r][k]) for k in by_channel]
-                           for r in reasons]))
+                          _category_rows(REASON_NAMES, report.handoff, reasons, by_channel)))
     s.tables.append(Table("Handoff rate (any reason) by week", ["Week", "Handed over", "Rate"],
                           [[reports.label(k), str(report.handoff["any"][k].numerator),
                             reports.percent(report.handoff["any"][k].value)] for k in by_week]))
@@ -285,13 +346,12 @@ def build_sections(report: reports.Report, period_text: str) -> list[Section]:
         "chart-optout-scope", f"Opt-out rate by scope, all channels, {period_text}",
         "Bar chart of opt-outs per conversation, for each scope. The same figures are in the "
         "table that follows.",
-        [Bar(SCOPE_LABELS[sc], report.optout[sc][reports.ALL].value,
-             reports.percent(report.optout[sc][reports.ALL].value)) for sc in OPTOUT_SCOPES]))
+        _category_bars(SCOPE_LABELS, report.optout, OPTOUT_SCOPES)))
+    optout_rows = _category_rows(SCOPE_LABELS, report.optout, OPTOUT_SCOPES, by_channel)
     s.tables.append(Table("Opt-outs by scope and channel",
                           ["Scope"] + [reports.label(k) for k in by_channel] + ["Withdrawals"],
-                          [[SCOPE_LABELS[sc]]
-                           + [_count_of(report.optout[sc][k]) for k in by_channel]
-                           + [str(report.withdrawals[sc][reports.ALL])] for sc in OPTOUT_SCOPES]))
+                          [row + [str(report.withdrawals[sc][reports.ALL])]
+                           for sc, row in zip(OPTOUT_SCOPES, optout_rows, strict=True)]))
     s.tables.append(Table("Opt-outs by scope and week",
                           ["Week"] + [SCOPE_LABELS[sc] for sc in OPTOUT_SCOPES],
                           [[reports.label(k)] + [str(report.optout[sc][k].numerator)
@@ -315,23 +375,7 @@ def build_sections(report: reports.Report, period_text: str) -> list[Section]:
                             str(report.satisfaction[k].count)] for k in by_channel + by_week]))
     sections.append(s)
 
-    # Did the answer help?
-    s = Section("helpful", "Did the answer help?",
-                "Answers to \"Did that answer your question?\" after an answer from the "
-                "council's service information: how many said yes, out of all who answered.")
-    s.charts.append(bar_chart(
-        "chart-helpful-channel", f"Answers that helped, by channel, {period_text}",
-        "Bar chart of the percentage of residents who said an answer helped, for all channels "
-        "and each channel. The same figures are in the table that follows.",
-        [Bar(reports.label(k), report.helpful[k].value, reports.percent(report.helpful[k].value))
-         for k in by_channel], max_value=1))
-    s.tables.append(Table("Answers that helped, by channel and week",
-                          ["Group", "Said yes", "Answered", "Rate"],
-                          [[reports.label(k), str(report.helpful[k].numerator),
-                            str(report.helpful[k].denominator),
-                            reports.percent(report.helpful[k].value)]
-                           for k in by_channel + by_week]))
-    sections.append(s)
+    sections.append(_rate_section(HELPFUL, report.helpful, by_channel, by_week, period_text))
 
     # Advisor measures
     s = Section("advisor", "Advisor measures",
@@ -357,23 +401,8 @@ def build_sections(report: reports.Report, period_text: str) -> list[Section]:
          for k in by_channel + by_week for a in [report.advisor[k]]]))
     sections.append(s)
 
-    # Fallback
-    s = Section("fallback", "Fallback rate",
-                "Resident messages the assistant did not understand (nlu_fallback), out of "
-                "resident messages the assistant classified.")
-    s.charts.append(bar_chart(
-        "chart-fallback-week", f"Fallback rate by week, {period_text}",
-        "Bar chart of the percentage of resident messages not understood, each week. The same "
-        "figures are in the table that follows.",
-        [Bar(_week_short(k), report.fallback[k].value, reports.percent(report.fallback[k].value))
-         for k in by_week]))
-    s.tables.append(Table("Fallback rate by channel and week",
-                          ["Group", "Not understood", "Messages", "Rate"],
-                          [[reports.label(k), str(report.fallback[k].numerator),
-                            str(report.fallback[k].denominator),
-                            reports.percent(report.fallback[k].value)]
-                           for k in by_channel + by_week]))
-    sections.append(s)
+    sections.append(_rate_section(FALLBACK, report.fallback, by_channel, by_week,
+                                  period_text))
 
     # Top intents
     top = report.intents[reports.ALL]

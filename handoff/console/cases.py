@@ -90,7 +90,7 @@ def index():
         "delivery": _delivery_state(posts, c, backoffice),
         "updates": c.contact_preference or "Not asked",
     } for c in cases]
-    return render_template("console/backoffice_cases.html", rows=rows, failed=problems,
+    return render_template("console/cases_list.html", rows=rows, failed=problems,
                            query=request.args.get("q", ""))
 
 
@@ -110,7 +110,7 @@ def _render_case(case: Case, errors: dict[str, str] | None = None, status: str =
     history = [{"status": h.status, "note": h.note or "", "when": _local(h.changed_at),
                 "source": SOURCE_LABELS.get(h.source, h.source)} for h in reversed(case.history)]
     return render_template(
-        "console/backoffice_case.html", case=case, kind=KINDS.get(case.kind, case.kind),
+        "console/cases_case.html", case=case, kind=KINDS.get(case.kind, case.kind),
         history=history, messages=messages, statuses=STATUSES, errors=errors or {},
         chosen_status=status or case.status, note=note,
     ), code
@@ -161,7 +161,7 @@ def deliveries():
     references = _references([r["id"] for r in failed + recorded])
     for row in failed + recorded:
         row["reference"] = references.get(row["id"], "")
-    return render_template("console/backoffice_deliveries.html", failed=failed,
+    return render_template("console/cases_deliveries.html", failed=failed,
                            recorded=recorded, counts=outbox.counts(_db()))
 
 
