@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.delivery_settings import DeliverySettings
-from delivery.notify import NotifyClient
-from delivery.open311 import Open311Client
+from delivery.cli import backoffice_clients
 from delivery.worker import Worker
 from tests.delivery.servers import NotifyServer, Open311Server
 
@@ -47,14 +46,7 @@ def delivery_settings(open311: Open311Server | None = None, notify: NotifyServer
 
 
 def make_worker(db, settings: DeliverySettings, **kwargs) -> Worker:
-    open311 = notify = None
-    if settings.open311_enabled:
-        open311 = Open311Client(settings.open311_base_url, settings.open311_api_key,
-                                jurisdiction_id=settings.open311_jurisdiction_id,
-                                timeout=settings.open311_timeout)
-    if settings.notify_api_key:
-        notify = NotifyClient(settings.notify_api_key, settings.notify_base_url,
-                              timeout=settings.open311_timeout)
+    open311, notify = backoffice_clients(settings)
     kwargs.setdefault("open311", open311)
     kwargs.setdefault("notify", notify)
     return Worker(db, settings, optout_key=OPTOUT_KEY, **kwargs)
