@@ -19,13 +19,11 @@ from delivery.worker import Worker
 from services.db import get_database
 
 
-def build_worker(settings: DeliverySettings | None = None) -> Worker:
-    """A worker wired from the environment: the services that are set up, nothing else."""
-    from core.local_secrets import load_local_secrets
-
-    load_local_secrets()  # the embedded default keeps OPTOUT_HMAC_KEY in var/secrets.env
-    settings = settings or load_delivery_settings()
-    open311 = notify = twilio = None
+def backoffice_clients(
+    settings: DeliverySettings,
+) -> tuple[Open311Client | None, NotifyClient | None]:
+    """The Open311 and Notify clients for the services `settings` set up; None for the others."""
+    open311 = notify = None
     if settings.open311_enabled:
         open311 = Open311Client(settings.open311_base_url, settings.open311_api_key,
                                 jurisdiction_id=settings.open311_jurisdiction_id,
@@ -33,6 +31,17 @@ def build_worker(settings: DeliverySettings | None = None) -> Worker:
     if settings.notify_api_key:
         notify = NotifyClient(settings.notify_api_key, settings.notify_base_url,
                               timeout=settings.open311_timeout)
+    return open311, notify
+
+
+def build_worker(settings: DeliverySettings | None = None) -> Worker:
+    """A worker wired from the environment: the services that are set up, nothing else."""
+    from core.local_secrets import load_local_secrets
+
+    load_local_secrets()  # the embedded default keeps OPTOUT_HMAC_KEY in var/secrets.env
+    settings = settings or load_delivery_settings()
+    open311, notify = backoffice_clients(settings)
+    twilio = None
     if settings.sms_updates_via == "twilio":
         from twilio.rest import Client
 

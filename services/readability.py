@@ -1,4 +1,4 @@
-"""Flesch reading ease, measured offline the same way as tests/test_plain_english.py.
+"""Flesch reading ease, measured offline; tests/bot/test_plain_english.py holds bot replies to it.
 
 Web addresses, email addresses, phone numbers and anything with a digit are left out of the
 score: they are read as units, not words. Syllables come from a small rule-based counter, so

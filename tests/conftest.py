@@ -20,6 +20,7 @@ from services import dates  # noqa: E402
 from services.db import dispose_all, get_database  # noqa: E402
 from services.sample_data import load_sample  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
+from storage.models import Advisor  # noqa: E402
 from tests.chromium import launch_browser  # noqa: E402
 from tests.fakes import FakeRasa, FakeTwilio  # noqa: E402
 
@@ -83,6 +84,16 @@ def db(app):
 @pytest.fixture
 def router(app):
     return app.extensions["router"]
+
+
+def add_advisor_row(s, *, name: str = "Sam", email: str = "sam@example.gov.uk", **fields) -> int:
+    """An advisor in session `s` for tests that act as one through handoff.queue; returns the id.
+    They cannot sign in (no real password): console tests use tests/handoff/console/conftest.py's
+    add_advisor for that."""
+    advisor = Advisor(name=name, email=email, password_hash="x", **{"role": "advisor", **fields})
+    s.add(advisor)
+    s.flush()
+    return advisor.id
 
 
 @pytest.fixture(scope="session")

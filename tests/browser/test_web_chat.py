@@ -77,6 +77,17 @@ def _tab_to(page, predicate, *, backwards: bool = False, limit: int = 60) -> dic
     raise AssertionError("could not reach the element with the keyboard")
 
 
+def _send_with_keyboard(page, text: str, wait_for: str) -> None:
+    """Tab to the message box, type `text`, Tab to Send and press Enter; once `wait_for` shows
+    in the log, the focus is back in the message box for the next message."""
+    _tab_to(page, lambda f: f["id"] == "message")
+    page.keyboard.type(text)
+    _tab_to(page, lambda f: f["text"] == "Send")
+    page.keyboard.press("Enter")
+    page.locator(LOG).get_by_text(wait_for).wait_for()
+    assert page.evaluate("document.activeElement.id") == "message"
+
+
 # --- axe in every state (JavaScript on) -------------------------------------------------------
 
 def test_empty_chat_has_no_wcag_violations(new_page):
@@ -227,12 +238,7 @@ def test_keyboard_only_conversation_including_asking_for_a_person(new_page, live
     # The first Tab reaches the skip link.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
-    _tab_to(page, lambda f: f["id"] == "message")
-    page.keyboard.type("hello")
-    _tab_to(page, lambda f: f["text"] == "Send")
-    page.keyboard.press("Enter")
-    page.locator(LOG).get_by_text(GREETING).wait_for()
-    assert page.evaluate("document.activeElement.id") == "message"
+    _send_with_keyboard(page, "hello", GREETING)
 
     # The quick replies are real buttons in the tab order (just before the message box).
     _tab_to(page, lambda f: f["text"] == "Bin collections", backwards=True)
@@ -250,12 +256,7 @@ def test_keyboard_only_conversation_including_asking_for_a_person(new_page, live
     page.keyboard.press("Enter")
     page.get_by_text("You are waiting to talk to a person").wait_for()
     page.locator(LOG).get_by_text("in the queue").wait_for()
-    _tab_to(page, lambda f: f["id"] == "message")
-    page.keyboard.type("My bin was not collected")
-    _tab_to(page, lambda f: f["text"] == "Send")
-    page.keyboard.press("Enter")
-    page.locator(LOG).get_by_text("My bin was not collected").wait_for()
-    assert page.evaluate("document.activeElement.id") == "message"
+    _send_with_keyboard(page, "My bin was not collected", "My bin was not collected")
     screenshot(page, "web-chat-keyboard")
     assert page.js_errors == []
 
@@ -331,12 +332,7 @@ def test_no_javascript_whole_conversation_with_forms(new_page, live_server):
 def test_no_javascript_keyboard_only(new_page):
     page = new_page(javascript=False)
     page.goto("/")
-    _tab_to(page, lambda f: f["id"] == "message")
-    page.keyboard.type("hello")
-    _tab_to(page, lambda f: f["text"] == "Send")
-    page.keyboard.press("Enter")
-    page.locator(LOG).get_by_text(GREETING).wait_for()
-    assert page.evaluate("document.activeElement.id") == "message"
+    _send_with_keyboard(page, "hello", GREETING)
     _tab_to(page, lambda f: f["text"] == "Talk to a person" and f["tag"] == "BUTTON",
             backwards=True)
     page.keyboard.press("Enter")

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from handoff import queue as ops
 from reports import kpis
 from reports.kpis import ALL, Average
-from storage.models import Advisor, HandoffTicket
-from tests.channels.test_sms import text
+from tests.channels.test_sms import _closed_by_advisor, text
 from tests.channels.test_voice import _helped_then_goodbye
 
 PHONE, SMS, WEB = ("channel", "phone"), ("channel", "sms"), ("channel", "web")
@@ -17,16 +13,7 @@ PHONE, SMS, WEB = ("channel", "phone"), ("channel", "sms"), ("channel", "web")
 def test_sms_and_phone_scores_appear_in_the_satisfaction_measure(twilio, phone, fake_rasa, db,
                                                                  router):
     # A texter is helped by an advisor, who closes the conversation; they reply "2".
-    text(twilio, "PERSON")
-    with db.session() as s:
-        advisor = Advisor(name="Sam", email="sam@example.gov.uk", password_hash="x",
-                          role="advisor")
-        s.add(advisor)
-        s.flush()
-        advisor_id = advisor.id
-        ticket_id = s.scalars(select(HandoffTicket.id)).one()
-    ops.claim(db, ticket_id, advisor_id)
-    ops.close(db, ticket_id, advisor_id, "resolved", send_sms=lambda _to, _body: None)
+    _closed_by_advisor(twilio, db)
     assert text(twilio, "2") == [
         "Thank you for your score. It helps us improve. Reply PERSON if you need more help."]
     # A caller the assistant helped presses 5; a web resident rates 4 on the page.

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from handoff import queue as ops
-from storage.models import Advisor, Conversation, HandoffTicket, Message, OptOutEvent, utcnow
+from storage.models import Conversation, HandoffTicket, Message, OptOutEvent, utcnow
 from tests.channels.conftest import CALLER, Phone, parse
+from tests.conftest import add_advisor_row
 from tests.handoff.test_payloads import OPT_OUT_PAYLOAD, script_rasa
 
 STOP_WORDS = ["STOP", "stop", "Stop.", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]
@@ -199,19 +201,19 @@ def test_a_stop_that_cannot_be_recorded_is_retried_not_lost(twilio, router, db, 
 # --- the score after an advisor closes a text conversation (issue 13) ----------------------------
 
 
-def _closed_by_advisor(twilio, db, number: str = CALLER) -> tuple[str, list[tuple[str, str]]]:
+def _closed_by_advisor(
+    twilio, db, number: str = CALLER, before_close: Callable[[str], object] | None = None,
+) -> tuple[str, list[tuple[str, str]]]:
     """The resident texts PERSON, an advisor claims and closes it; returns the conversation
-    and the texts the close sent."""
+    and the texts the close sent. `before_close(conversation)` is what the advisor does first."""
     text(twilio, "PERSON", number)
     with db.session() as s:
-        advisor = Advisor(name="Sam", email="sam@example.gov.uk", password_hash="x",
-                          role="advisor")
-        s.add(advisor)
-        s.flush()
-        advisor_id = advisor.id
-        ticket = s.scalars(select(HandoffTicket).order_by(HandoffTicket.id.desc())).first()
+        advisor_id = add_advisor_row(s)
+        ticket = s.scalars(select(HandoffTicket)).one()  # the one PERSON opened
         ticket_id, conv = ticket.id, ticket.conversation_id
         assert s.get(Conversation, conv).address == number
+    if before_close is not None:
+        before_close(conv)
     sent: list[tuple[str, str]] = []
     ops.claim(db, ticket_id, advisor_id)
     ops.close(db, ticket_id, advisor_id, "resolved",
@@ -284,24 +286,9 @@ def test_without_an_advisor_close_a_number_is_just_a_message(twilio, fake_rasa, 
 
 def test_a_number_that_opted_out_of_texts_is_never_asked_and_never_scored(twilio, fake_rasa, db,
                                                                            router):
-    text(twilio, "PERSON")
-    with db.session() as s:
-        conv = s.scalars(select(HandoffTicket)).one().conversation_id
     # An advisor records the resident's "no more texts" (said on the phone, say) before closing.
-    router.record_choice(conv, "sms", "opt_out", method="advisor")
-
-    with db.session() as s:
-        advisor = Advisor(name="Sam", email="sam@example.gov.uk", password_hash="x",
-                          role="advisor")
-        s.add(advisor)
-        s.flush()
-        advisor_id = advisor.id
-    with db.session() as s:
-        ticket_id = s.scalars(select(HandoffTicket.id)).one()
-    sent: list[tuple[str, str]] = []
-    ops.claim(db, ticket_id, advisor_id)
-    ops.close(db, ticket_id, advisor_id, "resolved",
-              send_sms=lambda to, body: sent.append((to, body)))
+    conv, sent = _closed_by_advisor(twilio, db, before_close=lambda conv: router.record_choice(
+        conv, "sms", "opt_out", method="advisor"))
     assert sent == [], "no score question to a number that opted out of texts"
     assert text(twilio, "5") == []
     assert _score(db, conv) == (None, False)

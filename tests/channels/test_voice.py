@@ -10,7 +10,6 @@ from sqlalchemy.exc import OperationalError
 
 from handoff import queue as ops
 from storage.models import (
-    Advisor,
     CallbackRequest,
     Conversation,
     HandoffTicket,
@@ -18,6 +17,7 @@ from storage.models import (
     OptOutEvent,
 )
 from tests.channels.conftest import CALLER, Phone, closed_hours, parse, says, spoken
+from tests.conftest import add_advisor_row
 
 BASE = "https://assistant.example.gov.uk"
 RESPOND = f"{BASE}/voice/respond"
@@ -590,14 +590,20 @@ def test_a_standing_opt_out_met_mid_call_is_said_in_phone_words(phone, router, f
 SCORE_URL = f"{BASE}/voice/score"
 
 
-def _helped_then_goodbye(phone, fake_rasa):
-    """A caller gets an answer about their bin day, then says goodbye."""
+def _asks_bin_day(phone, fake_rasa) -> None:
+    """A caller asks about their bin day and gets an answer; the assistant will also answer
+    "thanks bye" with a goodbye."""
     fake_rasa.reply_to("when is my bin day", [{"text": "Your next bin day is Tuesday."}],
                        intent="bin_collection_day")
     fake_rasa.reply_to("thanks bye", [{"text": "Thank you for contacting the council. Goodbye."}],
                        intent="goodbye")
     phone.dial()
     phone.say("when is my bin day")
+
+
+def _helped_then_goodbye(phone, fake_rasa):
+    """A caller gets an answer about their bin day, then says goodbye."""
+    _asks_bin_day(phone, fake_rasa)
     return phone.say("thanks bye")
 
 
@@ -669,24 +675,15 @@ def test_a_goodbye_before_any_help_is_not_asked_for_a_score(phone, fake_rasa):
 
 
 def test_no_score_question_after_a_handover_to_a_person(phone, fake_rasa, db, router):
-    fake_rasa.reply_to("when is my bin day", [{"text": "Your next bin day is Tuesday."}],
-                       intent="bin_collection_day")
-    fake_rasa.reply_to("bye", [{"text": "Thank you for contacting the council. Goodbye."}],
-                       intent="goodbye")
-    phone.dial()
-    phone.say("when is my bin day")
+    _asks_bin_day(phone, fake_rasa)
     phone.press("0")  # the caller went to the queue ...
     with db.session() as s:
         conv = s.scalars(select(Conversation)).one()
         ticket = s.scalars(select(HandoffTicket)).one()
-        advisor = Advisor(name="Sam", email="sam@example.gov.uk", password_hash="x",
-                          role="advisor")
-        s.add(advisor)
-        s.flush()
-        conv_id, ticket_id, advisor_id = conv.id, ticket.id, advisor.id
+        conv_id, ticket_id, advisor_id = conv.id, ticket.id, add_advisor_row(s)
     ops.claim(db, ticket_id, advisor_id)
     ops.hand_back(db, ticket_id, advisor_id)  # ... and an advisor passed them back
-    root = phone.say("bye")
+    root = phone.say("thanks bye")
     assert "how did we do" not in spoken(root)
     assert router.snapshot(conv_id, with_messages=False).satisfaction_asked is False
 

@@ -17,22 +17,20 @@ from core.identity import (
 )
 
 
-@pytest.mark.parametrize("written", [
-    "07700 900123", "+44 7700 900123", "0044 7700 900123", "+44 (0)7700 900123",
-    "07700900123 ", "(07700) 900 123",
-])
-def test_every_way_of_writing_a_uk_mobile_is_one_number(written):
-    assert normalise_phone(written) == "+447700900123"
-    assert normalise_address(written) == "+447700900123"
-
-
-@pytest.mark.parametrize("written,expected", [
+@pytest.mark.parametrize(("written", "expected"), [
+    # Every way of writing a UK mobile is one number.
+    *((written, "+447700900123") for written in [
+        "07700 900123", "+44 7700 900123", "0044 7700 900123", "+44 (0)7700 900123",
+        "07700900123 ", "(07700) 900 123",
+    ]),
+    # Landlines and other countries.
     ("01432 260000", "+441432260000"),
     ("+1 202 555 0100", "+12025550100"),
     ("0800 123 4567", "+448001234567"),
 ])
-def test_landlines_and_other_countries(written, expected):
+def test_every_way_of_writing_a_phone_number_is_one_number(written, expected):
     assert normalise_phone(written) == expected
+    assert normalise_address(written) == expected
 
 
 @pytest.mark.parametrize("not_a_number", ["", "   ", "12345", "999", "anonymous", "call me",
@@ -59,26 +57,26 @@ def test_email_addresses_are_checked_by_email_validator(email, problem):
     assert email_problem(email) == problem
 
 
-@pytest.mark.parametrize(("text", "found"), [
-    ("Sam@Example.org", "sam@example.org"),
-    ("it's sam@example.org thanks", "sam@example.org"),
-    ("sam at example dot org", "sam@example.org"),
-    ("sam at example", None),
-    ("no email here", None),
-])
-def test_an_email_is_found_in_a_sentence_or_spoken(text, found):
-    assert find_email(text) == found
+# An email address written in a sentence or spoken, and a phone number in a sentence: what is
+# found. tests/services/test_contact_details.py holds contact_details.extract to the same table.
+ADDRESSES_IN_SENTENCES = [
+    ("email", "Sam@Example.org", "sam@example.org"),
+    ("email", "it's sam@example.org thanks", "sam@example.org"),
+    ("email", "sam at example dot org", "sam@example.org"),
+    ("email", "sam at example", None),
+    ("email", "no email here", None),
+    ("phone", "my number is 07700 900123", "+447700900123"),
+    ("phone", "+44 (0)1432 260000", "+441432260000"),
+    ("phone", "ring 0044 7700 900123 please", "+447700900123"),
+    ("phone", "12345", None),
+    ("phone", "", None),
+]
+FINDERS = {"email": find_email, "phone": find_phone}
 
 
-@pytest.mark.parametrize(("text", "found"), [
-    ("my number is 07700 900123", "+447700900123"),
-    ("+44 (0)1432 260000", "+441432260000"),
-    ("ring 0044 7700 900123 please", "+447700900123"),
-    ("12345", None),
-    ("", None),
-])
-def test_a_phone_number_is_found_in_a_sentence(text, found):
-    assert find_phone(text) == found
+@pytest.mark.parametrize(("kind", "text", "found"), ADDRESSES_IN_SENTENCES)
+def test_an_email_or_phone_number_is_found_in_a_sentence(kind, text, found):
+    assert FINDERS[kind](text) == found
 
 
 def test_phone_problem_says_what_to_enter():

@@ -1,32 +1,22 @@
-"""Fixtures for delivery tests: the local Open311 and Notify servers over real HTTP, settings
-that point at them, and a worker wired to them."""
+"""Fixtures for delivery tests: the local Open311 and Notify servers over real HTTP
+(tests/delivery/servers.py), settings that point at them, and a worker wired to them."""
 
 from __future__ import annotations
 
-import pytest
-
 from core.delivery_settings import DeliverySettings
-from delivery.notify import NotifyClient
-from delivery.open311 import Open311Client
+from delivery.cli import backoffice_clients
 from delivery.worker import Worker
-from tests.delivery.servers import NotifyServer, Open311Server
+from services.cases import create_case
+from tests.delivery.servers import (
+    NotifyServer,
+    Open311Server,
+    notify_server_fixture,
+    open311_server_fixture,
+)
 
+__all__ = ["notify_server_fixture", "open311_server_fixture"]  # the shared server fixtures
 CODES = {"pothole": "POT", "fly_tipping": "FLY", "streetlight": "SL", "missed_bin": "BIN"}
 OPTOUT_KEY = "test-optout-key"  # the same key as core.settings.test_settings
-
-
-@pytest.fixture
-def open311_server():
-    server = Open311Server().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def notify_server():
-    server = NotifyServer().start()
-    yield server
-    server.stop()
 
 
 def delivery_settings(open311: Open311Server | None = None, notify: NotifyServer | None = None,
@@ -47,14 +37,19 @@ def delivery_settings(open311: Open311Server | None = None, notify: NotifyServer
 
 
 def make_worker(db, settings: DeliverySettings, **kwargs) -> Worker:
-    open311 = notify = None
-    if settings.open311_enabled:
-        open311 = Open311Client(settings.open311_base_url, settings.open311_api_key,
-                                jurisdiction_id=settings.open311_jurisdiction_id,
-                                timeout=settings.open311_timeout)
-    if settings.notify_api_key:
-        notify = NotifyClient(settings.notify_api_key, settings.notify_base_url,
-                              timeout=settings.open311_timeout)
+    open311, notify = backoffice_clients(settings)
     kwargs.setdefault("open311", open311)
     kwargs.setdefault("notify", notify)
     return Worker(db, settings, optout_key=OPTOUT_KEY, **kwargs)
+
+
+def reports_by_email(db, settings: DeliverySettings, count: int, *, kind: str, location: str,
+                     details: str) -> list[str]:
+    """`count` reports of one kind, each by its own resident (resident<n>@example.org) who
+    wants updates by email; `location` is formatted with n. Returns their references."""
+    return [
+        create_case(db, kind=kind, location=location.format(n=n), details=details,
+                    contact_preference="email", contact_email=f"resident{n}@example.org",
+                    delivery=settings).reference
+        for n in range(count)
+    ]

@@ -4,6 +4,9 @@ endpoint (which checks the client's JWT bearer token as Notify does).
 Both can be told to fail: `fail_next` answers 500 without acting; `act_then_fail` acts (stores
 the report or notification) and then answers 500; `act_then_hang` acts and then holds the
 answer past the client's timeout. The last two are the cases where a naive retry sends twice.
+
+The `open311_server` and `notify_server` fixtures start one of each for a test; the delivery and
+topology conftests offer them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
+import pytest
 
 from tests.stack import free_port
 
@@ -239,3 +243,17 @@ class NotifyServer(_Server):
                          "template": {"id": template, "version": 1}}, \
                 ("hang" if fault == "act_hang" else None)
         return 404, {"status_code": 404, "errors": [{"error": "NotFound"}]}, None
+
+
+@pytest.fixture(name="open311_server")
+def open311_server_fixture():
+    server = Open311Server().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(name="notify_server")
+def notify_server_fixture():
+    server = NotifyServer().start()
+    yield server
+    server.stop()

@@ -13,8 +13,8 @@ import time
 from collections import Counter
 
 from services import outbox
-from services.cases import create_case, find_case
-from tests.delivery.conftest import CODES, OPTOUT_KEY, delivery_settings
+from services.cases import find_case
+from tests.delivery.conftest import CODES, OPTOUT_KEY, delivery_settings, reports_by_email
 from tests.delivery.servers import NotifyServer, Open311Server
 from tests.stack import ROOT
 
@@ -58,12 +58,8 @@ def all_final(db) -> bool:
 def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
         db, database_url, tmp_path, open311_server, notify_server):
     settings = delivery_settings(open311_server, notify_server)
-    references = [
-        create_case(db, kind="pothole", location=f"{n} Aylestone Hill, Hereford",
-                    details="Deep pothole", contact_preference="email",
-                    contact_email=f"resident{n}@example.org", delivery=settings).reference
-        for n in range(REPORTS)
-    ]
+    references = reports_by_email(db, settings, REPORTS, kind="pothole",
+                                  location="{n} Aylestone Hill, Hereford", details="Deep pothole")
     env = worker_env(database_url, tmp_path, open311_server, notify_server)
 
     # 1. Killed while the back office holds a post it has already saved.

@@ -9,12 +9,8 @@ from tests.stack import Stack
 
 @pytest.fixture(scope="session")
 def stack():
-    s = Stack()
-    s.prepare()
-    s.start()
-    s.wait_healthy()
-    yield s
-    s.stop()
+    with Stack() as s:  # prepared, started and healthy; stopped after the last test
+        yield s
 
 
 def pytest_collection_modifyitems(items):

@@ -29,12 +29,8 @@ class FaultStack(Stack):
 def fault_stack(services):
     # The product default is RASA_TIMEOUT=5; a lower one keeps "a person within 2 seconds"
     # true even when Rasa hangs rather than refuses.
-    stack = FaultStack(extra_env={"DATABASE_URL": services.env["DATABASE_URL"],
-                                  "DATABASE_OWNER_URL": services.env["DATABASE_OWNER_URL"],
-                                  "RASA_TIMEOUT": "1.5"})
-    stack.prepare()
-    stack.start()
-    stack.wait_healthy()
-    stack.services = services
-    yield stack
-    stack.stop()
+    with FaultStack(extra_env={"DATABASE_URL": services.env["DATABASE_URL"],
+                               "DATABASE_OWNER_URL": services.env["DATABASE_OWNER_URL"],
+                               "RASA_TIMEOUT": "1.5"}) as stack:
+        stack.services = services
+        yield stack

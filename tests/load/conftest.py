@@ -15,9 +15,6 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="module")
 def load_stack():
-    stack = FaultStack()  # the product defaults (RASA_TIMEOUT 5 s), SQLite as `make run` uses
-    stack.prepare()
-    stack.start()
-    stack.wait_healthy()
-    yield stack
-    stack.stop()
+    # The product defaults (RASA_TIMEOUT 5 s), SQLite as `make run` uses.
+    with FaultStack() as stack:
+        yield stack

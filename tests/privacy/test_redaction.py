@@ -12,7 +12,8 @@ from sqlalchemy import inspect, select, text
 from core.settings import ALL_REDACT_KINDS, ConfigError, load_settings, test_settings
 from handoff import queue
 from privacy.redaction import ALL_KINDS, found_kinds, redact, redact_data
-from storage.models import Advisor, HandoffTicket, utcnow
+from storage.models import HandoffTicket, utcnow
+from tests.conftest import add_advisor_row
 
 # --- each kind --------------------------------------------------------------------------------
 
@@ -194,11 +195,7 @@ def _pii_conversation(router, fake_rasa, db):
                             notes=PII_MESSAGE)
     router.record_choice(conv, "sms", "opt_out", method="text", utterance=PII_MESSAGE)
     with db.session() as s:
-        advisor = Advisor(name="Sam", email="sam@example.gov.uk", password_hash="x",
-                          role="advisor", last_seen_at=utcnow())
-        s.add(advisor)
-        s.flush()
-        advisor_id = advisor.id
+        advisor_id = add_advisor_row(s, last_seen_at=utcnow())
         ticket_id = s.scalar(select(HandoffTicket.id))
     queue.claim(db, ticket_id, advisor_id)
     queue.reply(db, ticket_id, advisor_id, f"I have noted {PII_MESSAGE}",

@@ -8,7 +8,8 @@ import pytest
 
 import handoff.console.auth  # noqa: F401 - registers the Flask-Login user loader
 from handoff.console import sessions
-from storage.models import Advisor, Conversation, HandoffTicket, Message, OptOutEvent
+from storage.models import Conversation, HandoffTicket, Message, OptOutEvent
+from tests.conftest import add_advisor_row
 
 WEEK_A = "2026-W10"  # Monday 2 March 2026
 WEEK_B = "2026-W11"  # Monday 9 March 2026
@@ -81,11 +82,8 @@ def signed_in(app, db):
 
     def make(role: str):
         with db.session() as s:
-            advisor = Advisor(name=f"Test {role}", email=f"{role}@example.gov.uk",
-                              password_hash="unused", role=role, active=True)
-            s.add(advisor)
-            s.flush()
-            advisor_id = advisor.id
+            advisor_id = add_advisor_row(s, name=f"Test {role}", email=f"{role}@example.gov.uk",
+                                         role=role, active=True)
         client = https_client(app)
         with app.test_request_context(environ_base=dict(client.environ_base)):
             identifier = app.login_manager._session_identifier_generator()

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from services.inclusion import record_need
 from storage.models import (
-    Advisor,
     AnswerFeedback,
     CallbackRequest,
     Case,
@@ -19,6 +18,7 @@ from storage.models import (
     HandoffTicket,
     Message,
 )
+from tests.conftest import add_advisor_row
 
 NOW = datetime(2026, 3, 20, 12, 0)
 WINDOW = timedelta(minutes=30)
@@ -53,11 +53,7 @@ EXPECTED = {
 
 def seed(db) -> None:  # noqa: PLR0915 - one flat, readable script of the fixture
     with db.session() as s:
-        advisor = Advisor(name="Ann Advisor", email="ann@example.gov.uk", password_hash="x",
-                          role="advisor")
-        s.add(advisor)
-        s.flush()
-        adv = advisor.id
+        adv = add_advisor_row(s, name="Ann Advisor", email="ann@example.gov.uk")
 
         def conv(cid, channel, subject, created, state="closed", identified=None):
             s.add(Conversation(id=cid, channel=channel, subject=subject, state=state,

@@ -19,12 +19,8 @@ TEXT = f"My name is {NAME}, email {PII[0]}, phone {PII[1]}, card {PII[2]}, NI {P
 
 @pytest.fixture(scope="module")
 def stack():
-    s = FaultStack()
-    s.prepare()
-    s.start()
-    s.wait_healthy()
-    yield s
-    s.stop()
+    with FaultStack() as s:
+        yield s
 
 
 # Rasa runs without --enable-api: its HTTP API (model upload, tracker reads and writes) does not

@@ -9,13 +9,23 @@ from services.inclusion import InclusionError, record_need
 from storage.models import Conversation, DigitalInclusionNeed
 
 
-def test_a_need_is_recorded_with_the_help_chosen(db):
+def recorded_in_a_conversation(db, cid: str, channel: str, need: str,
+                               offer: str) -> DigitalInclusionNeed:
+    """A conversation, and a need recorded in it; returns the one need row then saved."""
     with db.session() as s:
-        s.add(Conversation(id="c1", channel="phone", state="bot"))
+        s.add(Conversation(id=cid, channel=channel, state="bot"))
         s.flush()
-        record_need(s, channel="phone", need="no_device", offer="callback", conversation_id="c1")
+        record_need(s, channel=channel, need=need, offer=offer, conversation_id=cid)
+    return only_need(db)
+
+
+def only_need(db) -> DigitalInclusionNeed:
     with db.session() as s:
-        row = s.scalars(select(DigitalInclusionNeed)).one()
+        return s.scalars(select(DigitalInclusionNeed)).one()
+
+
+def test_a_need_is_recorded_with_the_help_chosen(db):
+    row = recorded_in_a_conversation(db, "c1", "phone", "no_device", "callback")
     assert (row.channel, row.need, row.offer, row.conversation_id) == (
         "phone", "no_device", "callback", "c1")
 
@@ -40,14 +50,10 @@ def test_an_unknown_code_is_refused_and_nothing_is_saved(db, field, value, messa
 
 def test_the_count_outlives_the_conversation(db):
     """Retention deletes the conversation; the anonymous count stays for the action plan."""
-    with db.session() as s:
-        s.add(Conversation(id="c2", channel="web", state="bot"))
-        s.flush()
-        record_need(s, channel="web", need="no_skills", offer="tea_and_tech", conversation_id="c2")
+    recorded_in_a_conversation(db, "c2", "web", "no_skills", "tea_and_tech")
     with db.session() as s:
         s.delete(s.get(Conversation, "c2"))
-    with db.session() as s:
-        row = s.scalars(select(DigitalInclusionNeed)).one()
+    row = only_need(db)
     assert (row.conversation_id, row.need) == (None, "no_skills")
 
 

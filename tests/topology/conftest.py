@@ -6,10 +6,12 @@ import pytest
 
 from storage.migrate import upgrade
 from storage.roles import grant_runtime_role, runtime_role
+from tests.delivery.servers import notify_server_fixture, open311_server_fixture
 from tests.stack import ROOT
 from tests.topology.harness import RoundRobinProxy, TopologyStack, services_fixture
 
-__all__ = ["services_fixture"]  # the shared `services` fixture (PostgreSQL, Redis)
+# Shared fixtures: `services` (PostgreSQL, Redis), and the Open311 and Notify stand-ins.
+__all__ = ["services_fixture", "notify_server_fixture", "open311_server_fixture"]
 
 
 def pytest_collection_modifyitems(items):

@@ -10,33 +10,16 @@ import signal
 import time
 from collections import Counter
 
-import pytest
 from sqlalchemy import select
 
 from services import outbox
-from services.cases import create_case
 from storage.db import Database
 from storage.models import OutboxMessage
-from tests.delivery.conftest import delivery_settings
-from tests.delivery.servers import NotifyServer, Open311Server
+from tests.delivery.conftest import delivery_settings, reports_by_email
 from tests.delivery.test_worker_killed import start_worker, wait_for, worker_env
 from tests.topology.conftest import migrated
 
 REPORTS = 40
-
-
-@pytest.fixture
-def open311_server():
-    server = Open311Server().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def notify_server():
-    server = NotifyServer().start()
-    yield server
-    server.stop()
 
 
 def test_two_workers_on_postgresql_deliver_each_message_once(
@@ -44,12 +27,9 @@ def test_two_workers_on_postgresql_deliver_each_message_once(
     url = migrated(services)
     db = Database(url)
     settings = delivery_settings(open311_server, notify_server)
-    references = [
-        create_case(db, kind="streetlight", location=f"Lamp {n}, Broad Street, Hereford",
-                    details="Light is out", contact_preference="email",
-                    contact_email=f"resident{n}@example.org", delivery=settings).reference
-        for n in range(REPORTS)
-    ]
+    references = reports_by_email(db, settings, REPORTS, kind="streetlight",
+                                  location="Lamp {n}, Broad Street, Hereford",
+                                  details="Light is out")
     open311_server.latency = notify_server.latency = 0.02  # both workers get a share
     env = worker_env(url, tmp_path, open311_server, notify_server)
     workers = [start_worker(env), start_worker(env)]

@@ -7,7 +7,9 @@ import re
 import pytest
 from sqlalchemy import select
 
+from core.identity import PHONE_FORMAT_ERROR
 from storage.models import CallbackRequest, Conversation, HandoffTicket, Message
+from tests.govuk import error_page
 from tests.web.conftest import post_form
 
 BUTTONS = [{"title": "Bin collections", "payload": "/ask_bins"},
@@ -88,11 +90,8 @@ def test_quick_replies_are_submit_buttons_posting_their_payload(client, fake_ras
     ("x" * 1001, "Your message must be 1,000 characters or fewer"),
 ])
 def test_form_errors_are_govuk_style(client, fake_rasa, message, error):
-    r = post_form(client, "/", {"message": message})
-    assert r.status_code == 400
-    html = r.get_data(as_text=True)
-    assert "<title>Error: Chat with us" in html
-    assert "There is a problem" in html and f'<a href="#message">{error}</a>' in html
+    html = error_page(post_form(client, "/", {"message": message}), {"message": error},
+                      "Chat with us")
     assert "govuk-form-group--error" in html and "govuk-textarea--error" in html
     assert 'aria-describedby="message-hint message-error"' in html
     assert fake_rasa.calls == []
@@ -136,12 +135,10 @@ def test_callback_form_when_nobody_is_available(client, db):
     assert "Ask us to call you back" in html
     assert "We cannot tell you how long the wait will be" in html
 
-    r = post_form(client, "/callback", {"phone": "not a number"})
-    assert r.status_code == 400
-    html = r.get_data(as_text=True)
-    assert "<title>Error:" in html
-    assert '<a href="#phone">Enter a phone number' in html
-    assert '<a href="#preferred_time">Select when you would like us to call you</a>' in html
+    html = error_page(post_form(client, "/callback", {"phone": "not a number"}), {
+        "phone": PHONE_FORMAT_ERROR,
+        "preferred_time": "Select when you would like us to call you",
+    })
     assert 'value="not a number"' in html
 
     r = post_form(client, "/callback", {"phone": "07700 900982", "preferred_time": "morning"})

@@ -20,6 +20,16 @@ def new_case(db, preference="email"):
                        contact_email="sam@example.org", delivery=DeliverySettings())
 
 
+def status_changed(console, db, status: str, note: str):
+    """A supervisor sets a new case's status on the case page; returns (case, supervisor,
+    the form post's response)."""
+    case = new_case(db)
+    supervisor = console("supervisor")
+    response = supervisor.post(f"/advisor/cases/{case.reference}/status",
+                               {"status": status, "note": note})
+    return case, supervisor, response
+
+
 def drain(db) -> None:
     Worker(db, DeliverySettings(worker_idle_seconds=0.01),
            optout_key="test-optout-key").run(threading.Event(), burst=True)
@@ -40,10 +50,7 @@ def test_only_supervisors_see_cases(console, db):
 
 
 def test_marking_a_case_fixed_shows_the_update_that_would_have_been_sent(console, db):
-    case = new_case(db)
-    supervisor = console("supervisor")
-    response = supervisor.post(f"/advisor/cases/{case.reference}/status",
-                               {"status": "Fixed", "note": "Filled in on Tuesday."})
+    case, supervisor, response = status_changed(console, db, "Fixed", "Filled in on Tuesday.")
     assert response.status_code == 302
     assert find_case(db, case.reference).status == "Fixed"
     drain(db)  # the worker, with no Notify key: recorded, not dropped
@@ -59,10 +66,7 @@ def test_marking_a_case_fixed_shows_the_update_that_would_have_been_sent(console
 
 
 def test_closing_needs_a_reason_and_nothing_changes_without_one(console, db):
-    case = new_case(db)
-    supervisor = console("supervisor")
-    response = supervisor.post(f"/advisor/cases/{case.reference}/status",
-                               {"status": "Closed", "note": ""})
+    case, _, response = status_changed(console, db, "Closed", "")
     assert response.status_code == 400
     assert "Say why the case is closed" in response.get_data(as_text=True)
     assert find_case(db, case.reference).status == "Received"
