@@ -11,7 +11,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 from sqlalchemy import select
 
-from core.vocabulary import CHANNEL_LABELS, PRIORITY_LABELS, REASON_LABELS
+from core.vocabulary import CHANNEL_LABELS, PRIORITY_LABELS, REASON_LABELS, STATE_LABELS
 from handoff import queue as ops
 from handoff.console.auth import has_role, wants_json
 from storage.models import Advisor, CallbackRequest, Conversation, HandoffTicket, utcnow
@@ -19,12 +19,6 @@ from storage.models import Advisor, CallbackRequest, Conversation, HandoffTicket
 DEFAULT_DIAL_TARGET = "client:advisor-{id}"
 
 SENDER_LABELS = {"resident": "Resident", "bot": "Assistant", "system": "Update"}
-STATE_LABELS = {
-    "bot": "With the assistant",
-    "waiting": "Waiting for an advisor",
-    "advisor": "With an advisor",
-    "closed": "Closed",
-}
 SMS_FAILED = "We could not send your text message. Try again."
 SMS_OPTED_OUT = "This resident has asked not to get text messages from us. Phone them instead."
 CALL_FAILED = "We could not connect the call. The caller may have hung up."
