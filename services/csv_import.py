@@ -199,6 +199,22 @@ def _planning(row: dict[str, str]) -> tuple[tuple, dict[str, Any]]:
     }
 
 
+@dataclass(frozen=True)
+class Table:
+    """One kind of council file: its columns, how a row is read (-> key, values), the table it
+    fills and the natural key existing rows are matched by."""
+
+    columns: tuple[str, ...]
+    parse: Callable[[dict[str, str]], tuple[tuple, dict[str, Any]]]
+    model: type
+    key_of: Callable[[Any], tuple]
+
+
+ROUNDS = Table(ROUND_COLUMNS, _round, CollectionRound, lambda r: (r.postcode_prefix, r.bin_type))
+LIBRARIES = Table(LIBRARY_COLUMNS, _library, Library, lambda r: (r.name.lower(),))
+PLANNING = Table(PLANNING_COLUMNS, _planning, PlanningApplication, lambda r: (r.reference,))
+
+
 # --- the shared import loop -----------------------------------------------------------------
 
 
@@ -240,18 +256,16 @@ def read_rows(
     return rows
 
 
-def _import(
-    db: Database, source, columns, parse: Callable, model, key_of: Callable, replace: bool
-) -> ImportResult:
+def _import(db: Database, source, table: Table, replace: bool) -> ImportResult:
     errors: list[str] = []
     parsed: dict[tuple, dict[str, Any]] = {}
     first_seen: dict[tuple, int] = {}
-    for line, row in read_rows(source, columns):
+    for line, row in read_rows(source, table.columns):
         if "__extra__" in row:
             errors.append(f"row {line}: has more values than there are columns")
             continue
         try:
-            key, values = parse(row)
+            key, values = table.parse(row)
         except RowError as exc:
             errors.append(f"row {line}: {exc}")
             continue
@@ -264,11 +278,11 @@ def _import(
 
     result = ImportResult(rows=len(parsed))
     with db.session() as s:
-        existing = {key_of(row): row for row in s.scalars(select(model)).all()}
+        existing = {table.key_of(row): row for row in s.scalars(select(table.model)).all()}
         for key, values in parsed.items():
             row = existing.get(key)
             if row is None:
-                s.add(model(**values, sample=False))
+                s.add(table.model(**values, sample=False))
                 result.created += 1
                 continue
             changed = row.sample
@@ -281,36 +295,18 @@ def _import(
         if replace:
             stale = [row.id for key, row in existing.items() if key not in parsed]
             if stale:
-                s.execute(delete(model).where(model.id.in_(stale)))
+                s.execute(delete(table.model).where(table.model.id.in_(stale)))
             result.removed = len(stale)
     return result
 
 
 def import_rounds(db: Database, source, replace: bool = False) -> ImportResult:
-    return _import(
-        db,
-        source,
-        ROUND_COLUMNS,
-        _round,
-        CollectionRound,
-        lambda r: (r.postcode_prefix, r.bin_type),
-        replace,
-    )
+    return _import(db, source, ROUNDS, replace)
 
 
 def import_libraries(db: Database, source, replace: bool = False) -> ImportResult:
-    return _import(
-        db, source, LIBRARY_COLUMNS, _library, Library, lambda r: (r.name.lower(),), replace
-    )
+    return _import(db, source, LIBRARIES, replace)
 
 
 def import_planning(db: Database, source, replace: bool = False) -> ImportResult:
-    return _import(
-        db,
-        source,
-        PLANNING_COLUMNS,
-        _planning,
-        PlanningApplication,
-        lambda r: (r.reference,),
-        replace,
-    )
+    return _import(db, source, PLANNING, replace)
