@@ -3,6 +3,7 @@ the conversation page's context and Twilio SMS delivery. No routes live here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -66,6 +67,15 @@ def waiting_text(seconds: float) -> str:
 def humanise(key: Any) -> str:
     text = str(key).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+def as_advisor(operation: Callable[..., Any], target_id: int, *args: Any) -> Any:
+    """A queue operation by the signed-in advisor on a ticket, callback or advisor (by id);
+    one that does not exist is a 404."""
+    try:
+        return operation(db(), target_id, current_user.id, *args)
+    except LookupError:
+        abort(404)
 
 
 def see_other(endpoint: str, **values: Any):
