@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
@@ -214,3 +214,22 @@ def answer_lookup(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
     value, message = found(info)
     dispatcher.utter_message(**message)
     return [SlotSet(slot, value)]
+
+
+def say_and_signal(action_name: str,
+                   reply: Callable[[Tracker], tuple[str, dict[str, Any]]]) -> type[Action]:
+    """An action that says a response and sends the router a signal (a JSON message), both
+    from `reply(tracker)`; the conversation carries on where it was."""
+
+    class SayAndSignal(Action):
+        def name(self) -> str:
+            return action_name
+
+        async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: dict[str, Any]) -> list[EventType]:
+            response, signal = reply(tracker)
+            dispatcher.utter_message(response=response)
+            dispatcher.utter_message(json_message=signal)
+            return []
+
+    return SayAndSignal

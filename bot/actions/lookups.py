@@ -11,7 +11,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.actions.bins import answer_bin_days
-from bot.actions.common import answer_lookup, db, latest_entity, latest_text, system_failure
+from bot.actions.common import (
+    answer_lookup,
+    db,
+    latest_entity,
+    latest_text,
+    say_and_signal,
+    system_failure,
+)
 from bot.actions.forms import CouncilFormValidation, answer_after_form, slot_validator
 from services import cases, contact_details, dates, libraries, planning
 from services.hours import describe_opening_hours
@@ -83,18 +90,10 @@ ActionCaseStatus = answer_after_form(
                                                        tracker.get_slot("case_proof")))
 
 
-class ActionAskCaseProof(Action):
-    """Asks for the postcode or contact detail, and tells the router to keep a typed email or
-    number itself (Rasa sees it redacted)."""
-
-    def name(self) -> str:
-        return "action_ask_case_proof"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(response="utter_ask_case_proof")
-        dispatcher.utter_message(json_message={"collect": "proof"})
-        return []
+# Asks for the postcode or contact detail, and tells the router to keep a typed email or
+# number itself (Rasa sees it redacted).
+ActionAskCaseProof = say_and_signal("action_ask_case_proof",
+                                    lambda _tracker: ("utter_ask_case_proof", {"collect": "proof"}))
 
 
 # --- planning applications -------------------------------------------------------------------
