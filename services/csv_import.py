@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 
@@ -51,6 +51,7 @@ PLANNING_COLUMNS = (
     "decision",
 )
 MAX_ROWS = 100_000
+T = TypeVar("T")
 
 
 class ImportFailed(ValueError):
@@ -256,19 +257,28 @@ def read_rows(
     return rows
 
 
-def _import(db: Database, source, table: Table, replace: bool) -> ImportResult:
-    errors: list[str] = []
-    parsed: dict[tuple, dict[str, Any]] = {}
-    first_seen: dict[tuple, int] = {}
-    for line, row in read_rows(source, table.columns):
+def checked_rows(source, columns: tuple[str, ...], parse: Callable[[dict[str, str]], T],
+                 errors: list[str]) -> Iterator[tuple[int, T]]:
+    """(line number, the row as `parse` reads it). A row with more values than columns, or one
+    `parse` refuses with a RowError, is added to `errors` as "row N: ..." instead, so every
+    problem in the file is listed before anything is written."""
+    for line, row in read_rows(source, columns):
         if "__extra__" in row:
             errors.append(f"row {line}: has more values than there are columns")
             continue
         try:
-            key, values = table.parse(row)
+            value = parse(row)
         except RowError as exc:
             errors.append(f"row {line}: {exc}")
             continue
+        yield line, value
+
+
+def _import(db: Database, source, table: Table, replace: bool) -> ImportResult:
+    errors: list[str] = []
+    parsed: dict[tuple, dict[str, Any]] = {}
+    first_seen: dict[tuple, int] = {}
+    for line, (key, values) in checked_rows(source, table.columns, table.parse, errors):
         if key in parsed:
             errors.append(f"row {line}: repeats row {first_seen[key]} ({' '.join(map(str, key))})")
             continue
