@@ -67,7 +67,8 @@ def percentiles(seconds: list[float]) -> dict[str, float | None]:
 
 
 class Target:
-    """One way of sending a resident's message; `send` returns an error string or None."""
+    """One way of sending a resident's message. `conversation()` gives a function that sends
+    one message and returns an error string (non-200, or what `problem` sees) or None."""
 
     name = ""
 
@@ -75,46 +76,48 @@ class Target:
         self.stack = stack
 
     def conversation(self) -> Callable[[str], str | None]:
+        post = self.start(requests.Session())
+
+        def send(text: str) -> str | None:
+            r = post(text)
+            return f"HTTP {r.status_code}" if r.status_code != 200 else self.problem(r)
+
+        return send
+
+    def start(self, http: requests.Session) -> Callable[[str], requests.Response]:
+        """A new conversation: a function that posts one message of it."""
         raise NotImplementedError
+
+    def problem(self, r: requests.Response) -> str | None:
+        """What is wrong with a 200 answer, if anything."""
+        return None
 
 
 class Direct(Target):
     name = "direct"
 
-    def conversation(self):
-        http = requests.Session()
+    def start(self, http):
         sender = f"bench-{uuid.uuid4().hex}"
         url = f"{self.stack.rasa_url}/webhooks/webchat/webhook"
         headers = {"Authorization": f"Bearer {self.stack.env['RASA_TOKEN']}"}
+        return lambda text: http.post(url, json={"sender": sender, "message": text,
+                                                 "metadata": {"channel": "web"}},
+                                      headers=headers, timeout=30)
 
-        def send(text: str) -> str | None:
-            r = http.post(url, json={"sender": sender, "message": text,
-                                     "metadata": {"channel": "web"}}, headers=headers, timeout=30)
-            if r.status_code != 200:
-                return f"HTTP {r.status_code}"
-            return None if r.json().get("messages") else "no messages"
-
-        return send
+    def problem(self, r):
+        return None if r.json().get("messages") else "no messages"
 
 
 class Web(Target):
     name = "web"
 
-    def conversation(self):
-        http = requests.Session()
+    def start(self, http):
         url = f"{self.stack.base_url}/api/chat"
+        return lambda text: http.post(url, json={"text": text}, timeout=30)
 
-        def send(text: str) -> str | None:
-            r = http.post(url, json={"text": text}, timeout=30)
-            if r.status_code != 200:
-                return f"HTTP {r.status_code}"
-            body = r.json()
-            said = " ".join(x.get("text", "") for x in body.get("replies", [])).lower()
-            if FAILURE_TEXT in said:
-                return "assistant failure hand-over"
-            return None
-
-        return send
+    def problem(self, r):
+        said = " ".join(x.get("text", "") for x in r.json().get("replies", [])).lower()
+        return "assistant failure hand-over" if FAILURE_TEXT in said else None
 
 
 class Voice(Target):
@@ -130,27 +133,24 @@ class Voice(Target):
         return http.post(f"{self.stack.base_url}{path}", data=params,
                          headers={"X-Twilio-Signature": signature}, timeout=30)
 
-    def conversation(self):
-        http = requests.Session()
+    def start(self, http):
         sid = "CA" + uuid.uuid4().hex
         base = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+447700900" + sid[-3:],
                 "To": "+441432000000", "CallStatus": "in-progress"}
         started = False
 
-        def send(text: str) -> str | None:
+        def post(text: str) -> requests.Response:
             nonlocal started
             if not started:  # the greeting is not part of the measured turn
                 self.post(http, "/voice/incoming", base)
                 started = True
-            r = self.post(http, "/voice/respond", {**base, "SpeechResult": text,
-                                                   "Confidence": "0.92"})
-            if r.status_code != 200:
-                return f"HTTP {r.status_code}"
-            if "<Enqueue" in r.text or "<Dial" in r.text:
-                return "put through to a person"
-            return None
+            return self.post(http, "/voice/respond", {**base, "SpeechResult": text,
+                                                      "Confidence": "0.92"})
 
-        return send
+        return post
+
+    def problem(self, r):
+        return "put through to a person" if "<Enqueue" in r.text or "<Dial" in r.text else None
 
 
 def run_level(target: Target, concurrency: int, seconds: float,

@@ -142,13 +142,18 @@ _OPTION_FILLER = {"what", "are", "my", "the", "hear", "say", "tell", "give", "li
                   "which", "can", "i", "press", "please", "me", "again", "all"}
 
 
+def _only_asks(utterance: str, wanted: set[str], filler: set[str], max_words: int) -> bool:
+    """A short utterance whose words, filler aside, are all `wanted` words (and there is one)."""
+    words = _WORD.findall((utterance or "").lower())
+    if not words or len(words) > max_words:
+        return False
+    rest = [w for w in words if w not in filler]
+    return bool(rest) and all(w in wanted for w in rest)
+
+
 def asks_for_options(utterance: str) -> bool:
     """'options', 'what are my options', 'menu please': yes. 'planning options': no."""
-    words = _WORD.findall((utterance or "").lower())
-    if not words or len(words) > 6:
-        return False
-    rest = [w for w in words if w not in _OPTION_FILLER]
-    return bool(rest) and all(w in OPTION_WORDS for w in rest)
+    return _only_asks(utterance, OPTION_WORDS, _OPTION_FILLER, max_words=6)
 
 
 def data_use(retention_days: int) -> str:
@@ -157,11 +162,7 @@ def data_use(retention_days: int) -> str:
 
 def asks_for_person(utterance: str) -> bool:
     """'person', 'a real person please', 'talk to someone': yes. 'someone stole my bin': no."""
-    words = _WORD.findall((utterance or "").lower())
-    if not words or len(words) > 8:
-        return False
-    rest = [w for w in words if w not in _FILLER]
-    return bool(rest) and all(w in PERSON_WORDS for w in rest)
+    return _only_asks(utterance, PERSON_WORDS, _FILLER, max_words=8)
 
 
 def callback_choice(digits: str, speech: str) -> str | None:

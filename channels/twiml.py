@@ -31,42 +31,29 @@ class Voice:
     language: str = LANGUAGE
 
 
+class _Webhook:
+    """One of our webhooks, read from `Urls` as an absolute URL under its base."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __get__(self, urls: Urls | None, owner: type | None = None) -> Any:
+        return self if urls is None else urls.base.rstrip("/") + self.path
+
+
 @dataclass(frozen=True)
 class Urls:
     """Absolute webhook URLs under PUBLIC_BASE_URL (what Twilio calls and signs)."""
 
     base: str
 
-    def _u(self, path: str) -> str:
-        return self.base.rstrip("/") + path
-
-    @property
-    def respond(self) -> str:
-        return self._u("/voice/respond")
-
-    @property
-    def wait(self) -> str:
-        return self._u("/voice/wait")
-
-    @property
-    def callback_offer(self) -> str:
-        return self._u("/voice/callback?from=offer")
-
-    @property
-    def callback_queue(self) -> str:
-        return self._u("/voice/callback?from=queue")
-
-    @property
-    def voicemail(self) -> str:
-        return self._u("/voice/voicemail")
-
-    @property
-    def queue_exit(self) -> str:
-        return self._u("/voice/queue-exit")
-
-    @property
-    def score(self) -> str:
-        return self._u("/voice/score")
+    respond = _Webhook("/voice/respond")
+    wait = _Webhook("/voice/wait")
+    callback_offer = _Webhook("/voice/callback?from=offer")
+    callback_queue = _Webhook("/voice/callback?from=queue")
+    voicemail = _Webhook("/voice/voicemail")
+    queue_exit = _Webhook("/voice/queue-exit")
+    score = _Webhook("/voice/score")
 
 
 class QueueLike(Protocol):

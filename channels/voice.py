@@ -371,69 +371,68 @@ def never_fails(fallback: Callable[[], str]) -> Callable[[Callable[..., Any]], C
     return decorate
 
 
-def _callback_fallback() -> str:
-    return _holding() if request.args.get("from") == "queue" else _apology()
-
-
 # --- views: thin ------------------------------------------------------------------------------
 
 
-@bp.post("/incoming")
-@twilio_signed
-@never_fails(_apology)
-def incoming():
-    flow = _flow()
-    sid = parse_call_sid(request.form)
-    if sid is None:
-        return _xml(flow.system_error())
-    return _xml(flow.incoming(sid, request.form.get("From")))
+def call_webhook(path: str, fallback: Callable[[], str],
+                 without_sid: Callable[[VoiceFlow], str]) -> Callable[..., Any]:
+    """A Twilio call webhook: signed, never failing (`fallback`), answered by the decorated
+    `handle(flow, call_sid)`; a request with no usable CallSid gets `without_sid(flow)`."""
+
+    def decorate(handle: Callable[[VoiceFlow, str], str]) -> Callable[[], Response]:
+        @bp.post(path)
+        @twilio_signed
+        @never_fails(fallback)
+        @wraps(handle)
+        def view() -> Response:
+            flow = _flow()
+            sid = parse_call_sid(request.form)
+            return _xml(without_sid(flow) if sid is None else handle(flow, sid))
+
+        return view
+
+    return decorate
 
 
-@bp.post("/respond")
-@twilio_signed
-@never_fails(_apology)
-def respond():
-    flow = _flow()
-    sid = parse_call_sid(request.form)
-    if sid is None:
-        return _xml(flow.system_error())
-    return _xml(flow.respond(sid, request.form.get("From"), parse_gather(request.form)))
+def _system_error(flow: VoiceFlow) -> str:
+    return flow.system_error()
 
 
-@bp.post("/wait")
-@twilio_signed
-@never_fails(_holding)
-def wait():
-    flow = _flow()
-    sid = parse_call_sid(request.form)
-    position = parse_count(request.form.get("QueuePosition"))
-    if sid is None:
-        return _xml(twiml.wait(position, None, flow.voice(), flow.urls))
-    return _xml(flow.wait(sid, position))
+def _in_queue() -> bool:
+    return request.args.get("from") == "queue"
 
 
-@bp.post("/callback")
-@twilio_signed
-@never_fails(_callback_fallback)
-def callback():
-    flow = _flow()
-    in_queue = request.args.get("from") == "queue"
-    sid = parse_call_sid(request.form)
-    if sid is None:
-        return _xml(_holding() if in_queue else flow.system_error())
-    return _xml(flow.callback(sid, parse_gather(request.form), in_queue=in_queue))
+def _position() -> int | None:
+    return parse_count(request.form.get("QueuePosition"))
 
 
-@bp.post("/voicemail")
-@twilio_signed
-@never_fails(_apology)
-def voicemail():
-    flow = _flow()
-    sid = parse_call_sid(request.form)
-    if sid is None:
-        return _xml(twiml.goodbye(P.VOICEMAIL_EMPTY, flow.voice()))
+@call_webhook("/incoming", _apology, _system_error)
+def incoming(flow: VoiceFlow, sid: str) -> str:
+    return flow.incoming(sid, request.form.get("From"))
+
+
+@call_webhook("/respond", _apology, _system_error)
+def respond(flow: VoiceFlow, sid: str) -> str:
+    return flow.respond(sid, request.form.get("From"), parse_gather(request.form))
+
+
+@call_webhook("/wait", _holding,
+              lambda flow: twiml.wait(_position(), None, flow.voice(), flow.urls))
+def wait(flow: VoiceFlow, sid: str) -> str:
+    return flow.wait(sid, _position())
+
+
+@call_webhook("/callback", lambda: _holding() if _in_queue() else _apology(),
+              lambda flow: _holding() if _in_queue() else flow.system_error())
+def callback(flow: VoiceFlow, sid: str) -> str:
+    return flow.callback(sid, parse_gather(request.form), in_queue=_in_queue())
+
+
+@call_webhook("/voicemail", _apology,
+              lambda flow: twiml.goodbye(P.VOICEMAIL_EMPTY, flow.voice()))
+def voicemail(flow: VoiceFlow, sid: str) -> str:
     form = request.form
-    return _xml(flow.voicemail(sid, form.get("RecordingUrl"), form.get("RecordingDuration")))
+    return flow.voicemail(sid, form.get("RecordingUrl"), form.get("RecordingDuration"))
 
 
 @bp.post("/queue-exit")
@@ -448,15 +447,10 @@ def _goodbye() -> str:
     return twiml.goodbye(P.GOODBYE, _default_voice())
 
 
-@bp.post("/score")
-@twilio_signed
-@never_fails(_goodbye)  # the call is over either way: no need to put them through
-def score():
-    flow = _flow()
-    sid = parse_call_sid(request.form)
-    if sid is None:
-        return _xml(twiml.goodbye(P.GOODBYE, flow.voice()))
-    return _xml(flow.score(sid, parse_gather(request.form)))
+# The call is over either way, so on any failure just say goodbye: no need to put them through.
+@call_webhook("/score", _goodbye, lambda flow: twiml.goodbye(P.GOODBYE, flow.voice()))
+def score(flow: VoiceFlow, sid: str) -> str:
+    return flow.score(sid, parse_gather(request.form))
 
 
 @bp.post("/status")

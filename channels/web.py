@@ -11,7 +11,9 @@ Views are thin: parsing, validation and view models are pure functions in `web_r
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import wraps
 from typing import Any
 
 from flask import (
@@ -103,6 +105,23 @@ def _current_id() -> str | None:
     return None
 
 
+def _to_chat(anchor: str | None = None) -> Response:
+    return redirect(url_for("web.chat", _anchor=anchor), code=303)
+
+
+def _in_conversation(view: Callable[[str], Any]) -> Callable[[], Any]:
+    """A form about this browser's conversation: with none (any more), back to the chat page."""
+
+    @wraps(view)
+    def wrapper() -> Any:
+        conv_id = _current_id()
+        if conv_id is None:
+            return _to_chat()
+        return view(conv_id)
+
+    return wrapper
+
+
 def _ensure_id() -> str:
     conv_id = _current_id()
     if conv_id:
@@ -192,22 +211,20 @@ def send():
     except InvalidMessage as exc:
         return _render_chat(400, errors={"message": str(exc)}, values={"message": raw})
     session[SESSION_JUST_SENT] = True
-    return redirect(url_for("web.chat"), code=303)
+    return _to_chat()
 
 
 @bp.post("/talk-to-a-person")
 @chat_limit
 def talk_to_person():
     _send(render.HANDOFF_PAYLOAD, is_button=True)
-    return redirect(url_for("web.chat", _anchor="conversation-status"), code=303)
+    return _to_chat("conversation-status")
 
 
 @bp.post("/callback")
 @chat_limit
-def callback():
-    conv_id = _current_id()
-    if conv_id is None:
-        return redirect(url_for("web.chat"), code=303)
+@_in_conversation
+def callback(conv_id: str):
     values, errors = render.validate_callback(request.form.get("phone"),
                                               request.form.get("preferred_time"))
     if errors:
@@ -218,7 +235,7 @@ def callback():
     # Only where to call back: anyone can type any number, so it is not their identity (their
     # choices by phone or SMS apply here only once they prove it with a code: verify_number).
     session[SESSION_CALLBACK] = conv_id
-    return redirect(url_for("web.chat", _anchor="conversation-status"), code=303)
+    return _to_chat("conversation-status")
 
 
 def _send_sms(to: str, body: str) -> None:
@@ -229,32 +246,32 @@ def _send_sms(to: str, body: str) -> None:
 @bp.post("/verify-number")
 @chat_limit
 @code_send_limit
-def send_code():
-    conv_id = _current_id()
-    if conv_id is None:
-        return redirect(url_for("web.chat"), code=303)
-    try:
-        _router().send_verification_code(conv_id, _send_sms)
-    except VerificationError as exc:
-        return _render_chat(400, errors={"code": str(exc)})
-    session[SESSION_NOTICE] = "We have sent a code by text message. It works for 10 minutes."
-    return redirect(url_for("web.chat", _anchor="verify-number"), code=303)
+@_in_conversation
+def send_code(conv_id: str):
+    return _verification_step(
+        lambda: _router().send_verification_code(conv_id, _send_sms),
+        "We have sent a code by text message. It works for 10 minutes.", "verify-number")
 
 
 @bp.post("/verify-number/check")
 @chat_limit
 @code_check_limit
-def check_code():
-    conv_id = _current_id()
-    if conv_id is None:
-        return redirect(url_for("web.chat"), code=303)
+@_in_conversation
+def check_code(conv_id: str):
+    return _verification_step(
+        lambda: _router().verify_number(conv_id, request.form.get("code") or ""),
+        "Thank you. Choices you made by phone or text now apply to this chat too.",
+        "conversation-status")
+
+
+def _verification_step(step: Callable[[], Any], notice: str, anchor: str) -> Any:
+    """Send or check the code; a refusal is shown by the code field, success as a notice."""
     try:
-        _router().verify_number(conv_id, request.form.get("code") or "")
+        step()
     except VerificationError as exc:
         return _render_chat(400, errors={"code": str(exc)})
-    session[SESSION_NOTICE] = ("Thank you. Choices you made by phone or text now apply to "
-                               "this chat too.")
-    return redirect(url_for("web.chat", _anchor="conversation-status"), code=303)
+    session[SESSION_NOTICE] = notice
+    return _to_chat(anchor)
 
 
 @bp.post("/end-chat")
@@ -268,7 +285,7 @@ def end_chat():
     session.clear()
     session[SESSION_NOTICE] = ("Your chat has ended and is no longer shown on this computer. "
                                "You can start a new chat below, or call us.")
-    return redirect(url_for("web.chat"), code=303)
+    return _to_chat()
 
 
 @bp.after_request
@@ -281,16 +298,14 @@ def _never_cached(response: Response) -> Response:
 
 @bp.post("/rating")
 @chat_limit
-def rate():
-    conv_id = _current_id()
-    if conv_id is None:
-        return redirect(url_for("web.chat"), code=303)
+@_in_conversation
+def rate(conv_id: str):
     score, error = render.validate_rating(request.form.get("rating"))
     if error:
         return _render_chat(400, errors={"rating": error})
     _router().rate(conv_id, score)
     session[SESSION_NOTICE] = "Thank you for your feedback."
-    return redirect(url_for("web.chat", _anchor="conversation-status"), code=303)
+    return _to_chat("conversation-status")
 
 
 @bp.get("/transcript.txt")

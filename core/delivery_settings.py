@@ -9,30 +9,16 @@ as "would have been sent".
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
-from core.settings import ConfigError
+from core.settings import ConfigError, env, env_number
 
 NOTIFY_DEFAULT_URL = "https://api.notifications.service.gov.uk"
 SMS_ROUTES = ("notify", "twilio", "record")
 
 
 def _env(name: str, default: str = "") -> str:
-    return (os.environ.get(name) or default).strip()
-
-
-def _number(name: str, default: float, minimum: float) -> float:
-    raw = _env(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw!r}")
-    return value
+    return (env(name, default) or "").strip()
 
 
 def parse_service_codes(raw: str) -> dict[str, str]:
@@ -110,17 +96,17 @@ def load_delivery_settings() -> DeliverySettings:
         open311_api_key=_env("OPEN311_API_KEY"),
         open311_jurisdiction_id=_env("OPEN311_JURISDICTION_ID"),
         open311_service_codes=codes,
-        open311_poll_seconds=_number("OPEN311_POLL_SECONDS", 300.0, 1.0),
-        open311_timeout=_number("OPEN311_TIMEOUT", 10.0, 0.1),
+        open311_poll_seconds=env_number("OPEN311_POLL_SECONDS", 300.0, minimum=1.0),
+        open311_timeout=env_number("OPEN311_TIMEOUT", 10.0, minimum=0.1),
         notify_api_key=notify_key,
         notify_base_url=_env("NOTIFY_BASE_URL", NOTIFY_DEFAULT_URL).rstrip("/"),
         notify_email_template_id=_env("NOTIFY_EMAIL_TEMPLATE_ID"),
         notify_sms_template_id=sms_template,
         sms_updates_via=sms_via,
-        outbox_max_attempts=int(_number("OUTBOX_MAX_ATTEMPTS", 8, 1)),
-        outbox_backoff_seconds=_number("OUTBOX_BACKOFF_SECONDS", 30.0, 0.0),
-        outbox_backoff_max_seconds=_number("OUTBOX_BACKOFF_MAX_SECONDS", 3600.0, 0.0),
-        outbox_lease_seconds=_number("OUTBOX_LEASE_SECONDS", 120.0, 1.0),
-        worker_idle_seconds=_number("WORKER_IDLE_SECONDS", 1.0, 0.01),
+        outbox_max_attempts=int(env_number("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)),
+        outbox_backoff_seconds=env_number("OUTBOX_BACKOFF_SECONDS", 30.0, minimum=0.0),
+        outbox_backoff_max_seconds=env_number("OUTBOX_BACKOFF_MAX_SECONDS", 3600.0, minimum=0.0),
+        outbox_lease_seconds=env_number("OUTBOX_LEASE_SECONDS", 120.0, minimum=1.0),
+        worker_idle_seconds=env_number("WORKER_IDLE_SECONDS", 1.0, minimum=0.01),
         council_phone=_env("COUNCIL_PHONE", "01432 260000"),
     )

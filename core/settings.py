@@ -20,33 +20,38 @@ class ConfigError(RuntimeError):
     """A setting is missing or malformed: refuse to start rather than guess."""
 
 
-def _env(name: str, default: str | None = None) -> str | None:
+def env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
 
 
-def _int(name: str, default: int) -> int:
-    raw = _env(name)
-    if raw is None:
+def env_number(name: str, default: float, *, whole: bool = False,
+               minimum: float | None = None) -> float:
+    """A numeric setting: `default` when unset or blank, ConfigError when it is not a number
+    (a whole one, with `whole`) or is below `minimum`. Shared with core/delivery_settings.py."""
+    raw = (env(name) or "").strip()
+    if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw) if whole else float(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+        kind = "a whole number" if whole else "a number"
+        raise ConfigError(f"{name} must be {kind}, got {raw!r}") from exc
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw!r}")
+    return value
+
+
+def _int(name: str, default: int) -> int:
+    return int(env_number(name, default, whole=True))
 
 
 def _float(name: str, default: float) -> float:
-    raw = _env(name)
-    if raw is None:
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    return env_number(name, default)
 
 
 def _bool(name: str, default: bool) -> bool:
-    raw = _env(name)
+    raw = env(name)
     if raw is None:
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
@@ -135,7 +140,7 @@ PLACEHOLDER_WORDS = ("change", "replace", "example", "placeholder", "secret", "p
 
 
 def is_production() -> bool:
-    return (_env("APP_ENV", "development") or "").strip().lower() == PRODUCTION
+    return (env("APP_ENV", "development") or "").strip().lower() == PRODUCTION
 
 
 def secret_problem(value: str | None) -> str | None:
@@ -165,11 +170,11 @@ def _shannon_bits(value: str) -> float:
 def check_production() -> None:
     """APP_ENV=production: refuse to start on anything that would make the service unsafe."""
     problems = [f"{name} is {why}" for name in SECRETS
-                if (why := secret_problem(_env(name))) is not None]
-    public = _env("PUBLIC_BASE_URL", "") or ""
+                if (why := secret_problem(env(name))) is not None]
+    public = env("PUBLIC_BASE_URL", "") or ""
     if not public.startswith("https://"):
         problems.append("PUBLIC_BASE_URL must be the https:// address Twilio and residents use")
-    if (_env("RATELIMIT_STORAGE_URI", "memory://") or "").startswith("memory://"):
+    if (env("RATELIMIT_STORAGE_URI", "memory://") or "").startswith("memory://"):
         problems.append("RATELIMIT_STORAGE_URI must be shared storage (redis://...), not memory://,"
                         " so every worker counts together")
     if problems:
@@ -181,7 +186,7 @@ def load_settings() -> Settings:
     """Read settings from the environment; raise ConfigError on anything unusable."""
     if is_production():
         check_production()
-    missing = [n for n in ("SECRET_KEY", "RASA_TOKEN", "OPTOUT_HMAC_KEY") if not _env(n)]
+    missing = [n for n in ("SECRET_KEY", "RASA_TOKEN", "OPTOUT_HMAC_KEY") if not env(n)]
     if missing:
         raise ConfigError(
             "Missing required settings: "
@@ -190,40 +195,40 @@ def load_settings() -> Settings:
             "local-only values into var/secrets.env."
         )
     kinds = tuple(
-        k.strip() for k in _env("REDACT_KINDS", ",".join(ALL_REDACT_KINDS)).split(",") if k.strip()
+        k.strip() for k in env("REDACT_KINDS", ",".join(ALL_REDACT_KINDS)).split(",") if k.strip()
     )
     unknown = set(kinds) - set(ALL_REDACT_KINDS)
     if unknown:
         raise ConfigError(f"REDACT_KINDS has unknown kinds: {', '.join(sorted(unknown))}")
     # A process manager may rewrite PORT per process; APP_PORT keeps the web app's own port.
-    port = _env("APP_PORT") or _env("PORT", "8000")
+    port = env("APP_PORT") or env("PORT", "8000")
     return Settings(
-        secret_key=_env("SECRET_KEY"),
-        database_url=_env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'app.db'}"),
-        rasa_url=_env("RASA_URL", "http://127.0.0.1:5005"),
-        rasa_token=_env("RASA_TOKEN"),
-        action_server_url=_env("ACTION_SERVER_URL", "http://127.0.0.1:5055"),
+        secret_key=env("SECRET_KEY"),
+        database_url=env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'app.db'}"),
+        rasa_url=env("RASA_URL", "http://127.0.0.1:5005"),
+        rasa_token=env("RASA_TOKEN"),
+        action_server_url=env("ACTION_SERVER_URL", "http://127.0.0.1:5055"),
         rasa_timeout=_float("RASA_TIMEOUT", 5.0),
-        public_base_url=_env("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
-        twilio_account_sid=_env("TWILIO_ACCOUNT_SID", "ACdevelopment0000000000000000000000"),
-        twilio_auth_token=_env("TWILIO_AUTH_TOKEN", ""),
-        twilio_phone_number=_env("TWILIO_PHONE_NUMBER", "+441432000000"),
-        twilio_voice=_env("TWILIO_VOICE", "Polly.Amy-Neural"),
-        optout_hmac_key=_env("OPTOUT_HMAC_KEY"),
-        council_name=_env("COUNCIL_NAME", "Herefordshire Council"),
-        council_phone=_env("COUNCIL_PHONE", "01432 260000"),
-        council_logo_url=_env("COUNCIL_LOGO_URL", ""),
-        council_brand_colour=_env("COUNCIL_BRAND_COLOUR", "#00594f"),
-        council_website=_env("COUNCIL_WEBSITE", "https://www.herefordshire.gov.uk"),
-        opening_hours=_env("OPENING_HOURS", "Mon-Fri 09:00-17:00"),
-        timezone=_env("TIMEZONE", "Europe/London"),
-        data_notice_version=_env("DATA_NOTICE_VERSION", "2026-11-v1"),
+        public_base_url=env("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
+        twilio_account_sid=env("TWILIO_ACCOUNT_SID", "ACdevelopment0000000000000000000000"),
+        twilio_auth_token=env("TWILIO_AUTH_TOKEN", ""),
+        twilio_phone_number=env("TWILIO_PHONE_NUMBER", "+441432000000"),
+        twilio_voice=env("TWILIO_VOICE", "Polly.Amy-Neural"),
+        optout_hmac_key=env("OPTOUT_HMAC_KEY"),
+        council_name=env("COUNCIL_NAME", "Herefordshire Council"),
+        council_phone=env("COUNCIL_PHONE", "01432 260000"),
+        council_logo_url=env("COUNCIL_LOGO_URL", ""),
+        council_brand_colour=env("COUNCIL_BRAND_COLOUR", "#00594f"),
+        council_website=env("COUNCIL_WEBSITE", "https://www.herefordshire.gov.uk"),
+        opening_hours=env("OPENING_HOURS", "Mon-Fri 09:00-17:00"),
+        timezone=env("TIMEZONE", "Europe/London"),
+        data_notice_version=env("DATA_NOTICE_VERSION", "2026-11-v1"),
         retention_days=_int("RETENTION_DAYS", 90),
         data_use_retention_days=_int("DATA_USE_RETENTION_DAYS", 30),
         max_message_chars=_int("MAX_MESSAGE_CHARS", 1000),
-        ratelimit_storage_uri=_env("RATELIMIT_STORAGE_URI", "memory://"),
-        ratelimit_chat=_env("RATELIMIT_CHAT", "60 per minute"),
-        ratelimit_login=_env("RATELIMIT_LOGIN", "5 per minute"),
+        ratelimit_storage_uri=env("RATELIMIT_STORAGE_URI", "memory://"),
+        ratelimit_chat=env("RATELIMIT_CHAT", "60 per minute"),
+        ratelimit_login=env("RATELIMIT_LOGIN", "5 per minute"),
         advisor_handle_minutes=_int("ADVISOR_HANDLE_MINUTES", 6),
         redact_kinds=kinds,
         abandon_web_poll_seconds=_int("ABANDON_WEB_POLL_SECONDS", 120),
@@ -234,7 +239,7 @@ def load_settings() -> Settings:
         extra=_optional_extras(),
         app_env=PRODUCTION if is_production() else "development",
         trusted_proxy_count=_int("TRUSTED_PROXY_COUNT", 0),
-        ratelimit_chat_ip=_env("RATELIMIT_CHAT_IP", "600 per minute"),
+        ratelimit_chat_ip=env("RATELIMIT_CHAT_IP", "600 per minute"),
         health_outbox_overdue_seconds=_int("HEALTH_OUTBOX_OVERDUE_SECONDS", 900),
     )
 
@@ -242,9 +247,9 @@ def load_settings() -> Settings:
 def _optional_extras() -> dict:
     """Settings with built-in defaults elsewhere, passed through only when set."""
     extras: dict = {}
-    if target := _env("ADVISOR_DIAL_TARGET"):
+    if target := env("ADVISOR_DIAL_TARGET"):
         extras["ADVISOR_DIAL_TARGET"] = target  # e.g. "client:advisor-{id}" or "+441432260000"
-    if canned := _env("CANNED_REPLIES"):
+    if canned := env("CANNED_REPLIES"):
         extras["CANNED_REPLIES"] = tuple(r.strip() for r in canned.split("|") if r.strip())
     return extras
 

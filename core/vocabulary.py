@@ -67,7 +67,7 @@ STATE_LABELS = {
     ConversationState.WAITING: "Waiting for an advisor",
     ConversationState.ADVISOR: "With an advisor",
     ConversationState.CLOSED: "Closed",
-    ConversationState.ABANDONED: "Left before we could help",
+    ConversationState.ABANDONED: "Abandoned",  # as the reports say it
 }
 
 

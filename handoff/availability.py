@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -11,10 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from services.hours import parse_opening_hours
 from storage.models import Advisor, HandoffTicket, utcnow
 
-DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-_SPEC = re.compile(r"^\s*(\w{3})(?:-(\w{3}))?\s+(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})\s*$")
 ADVISOR_SEEN_WINDOW = timedelta(minutes=2)
 
 
@@ -28,19 +26,8 @@ class OpeningHours:
 
     @classmethod
     def parse(cls, spec: str, tz: str = "Europe/London") -> OpeningHours:
-        spans: dict[int, tuple[time, time]] = {}
-        for part in filter(None, (p.strip() for p in spec.split(";"))):
-            m = _SPEC.match(part)
-            if not m:
-                raise ValueError(f"opening hours {part!r} should look like 'Mon-Fri 09:00-17:00'")
-            first, last = m.group(1).lower(), (m.group(2) or m.group(1)).lower()
-            if first not in DAYS or last not in DAYS:
-                raise ValueError(f"unknown day in opening hours {part!r}")
-            start = time(int(m.group(3)), int(m.group(4)))
-            end = time(int(m.group(5)), int(m.group(6)))
-            for day in range(DAYS.index(first), DAYS.index(last) + 1):
-                spans[day] = (start, end)
-        return cls(spans=spans, text=spec, tz=ZoneInfo(tz))
+        # The same reader the assistant uses (services/hours.py), so both agree on the hours.
+        return cls(spans=parse_opening_hours(spec), text=spec, tz=ZoneInfo(tz))
 
     def is_open(self, at: datetime | None = None) -> bool:
         local = (at or datetime.now(self.tz)).astimezone(self.tz)

@@ -4,9 +4,11 @@ look at the queue from the command line (registered in contact_assistant.cli.COM
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.cli import app_for_command
 from handoff import queue as ops
@@ -38,11 +40,17 @@ def _find(s, email: str) -> Advisor:
     return found
 
 
-def _sign_out_everywhere(s, found: Advisor, action: str) -> None:
-    """After a reset: every session (and copied cookie) ends, the back-off starts afresh."""
-    sessions.revoke(s, found.id)
-    throttle.clear(s, found.email)
-    ops.audit(s, None, action, f"advisor:{found.id}", via="cli")
+def _reset(email: str, action: str, change: Callable[[Session, Advisor], None],
+           done: str) -> None:
+    """Change an advisor's sign-in, then sign them out everywhere: every session (and copied
+    cookie) ends and the back-off starts afresh. `done` ends "... for EMAIL; ..."."""
+    with _app().extensions["db"].session() as s:
+        found = _find(s, email)
+        change(s, found)
+        sessions.revoke(s, found.id)
+        throttle.clear(s, found.email)
+        ops.audit(s, None, action, f"advisor:{found.id}", via="cli")
+    click.echo(done.format(email=auth.normalise_email(email)))
 
 
 @click.group(help="Advisor accounts for the console.")
@@ -73,29 +81,23 @@ def create(name: str, email: str, role: str, password_stdin: bool) -> None:
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help=STDIN_HELP)
 def reset_password(email: str, password_stdin: bool) -> None:
-    db = _app().extensions["db"]
-    with db.session() as s:
-        _find(s, email)
+    with _app().extensions["db"].session() as s:
+        _find(s, email)  # before the prompt: no password typed for an unknown advisor
     password = _read_password(password_stdin)
-    with db.session() as s:
-        found = _find(s, email)
+
+    def set_password(_s: Session, found: Advisor) -> None:
         found.password_hash = auth.hash_password(password)
-        _sign_out_everywhere(s, found, "password_reset")
-    click.echo(f"password changed for {auth.normalise_email(email)}; they are signed out "
-               "everywhere")
+
+    _reset(email, "password_reset", set_password,
+           "password changed for {email}; they are signed out everywhere")
 
 
 @advisor.command("reset-2fa", help="Forget an advisor's two-factor sign-in (a lost phone). They "
                                    "set it up again at their next sign-in.")
 @click.argument("email")
 def reset_2fa(email: str) -> None:
-    db = _app().extensions["db"]
-    with db.session() as s:
-        found = _find(s, email)
-        twofactor.reset(s, found)
-        _sign_out_everywhere(s, found, "2fa_reset")
-    click.echo(f"two-factor sign-in reset for {auth.normalise_email(email)}; they set it up "
-               "again when they next sign in")
+    _reset(email, "2fa_reset", twofactor.reset,
+           "two-factor sign-in reset for {email}; they set it up again when they next sign in")
 
 
 @advisor.command("deactivate", help="Stop an advisor signing in; their conversations go back "

@@ -61,14 +61,12 @@ def record(
     """Append one event. The resident's words are redacted again here, whoever passed them."""
     if not subject:
         raise ValueError("an opt-out event needs a subject")
-    if scope not in OPTOUT_SCOPES:
-        raise ValueError(f"unknown opt-out scope {scope!r}")
-    if action not in OPTOUT_ACTIONS:
-        raise ValueError(f"unknown opt-out action {action!r}")
-    if method not in OPTOUT_METHODS:
-        raise ValueError(f"unknown opt-out method {method!r}")
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {channel!r}")
+    for what, value, codes in (("opt-out scope", scope, OPTOUT_SCOPES),
+                               ("opt-out action", action, OPTOUT_ACTIONS),
+                               ("opt-out method", method, OPTOUT_METHODS),
+                               ("channel", channel, CHANNELS)):
+        if value not in codes:
+            raise ValueError(f"unknown {what} {value!r}")
     if not notice_version:
         raise ValueError("an opt-out event needs the notice version the resident was shown")
     words = redact((utterance or "").strip(), redact_kinds)[:MAX_UTTERANCE] or None

@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
+from core.forms import strip
 from core.vocabulary import ACTION_LABELS, OPTOUT_ACTIONS, OPTOUT_SCOPES, SCOPE_LABELS
 from storage.models import AuditLog, ConversationNotFound
 
@@ -25,21 +26,17 @@ MAX_NOTE = 500
 ACTION_MISSING = "Select whether they are opting out or withdrawing an opt-out"
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
 class ChoiceForm(FlaskForm):
-    conversation_id = StringField("Conversation ID", filters=[_strip],
+    conversation_id = StringField("Conversation ID", filters=[strip],
                                   validators=[DataRequired("Enter the conversation ID")])
     scope = StringField("What is the choice about?", validators=[
         InputRequired("Select what the choice is about"),
         AnyOf(list(OPTOUT_SCOPES), "Select what the choice is about")])
     action = StringField("What do they want?", validators=[
         InputRequired(ACTION_MISSING), AnyOf(list(OPTOUT_ACTIONS), ACTION_MISSING)])
-    note = TextAreaField("What the resident said (optional)", filters=[_strip], validators=[
+    note = TextAreaField("What the resident said (optional)", filters=[strip], validators=[
         Length(max=MAX_NOTE, message=f"The note must be {MAX_NOTE} characters or fewer")])
-    next = HiddenField(filters=[_strip])
+    next = HiddenField(filters=[strip])
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from services.cases import STATUSES, find_reference, normalise_status, record_status
-from services.csv_import import ImportFailed, read_rows
+from services.csv_import import ImportFailed, RowError, checked_rows
 from storage.db import Database
 from storage.models import Case
 
@@ -62,33 +62,33 @@ def parse_when(text: str) -> datetime:
     return local.astimezone(UTC).replace(tzinfo=None)
 
 
+def _status_change(row: dict[str, str]) -> tuple[str, str, str | None, datetime]:
+    """(reference, status, notes, when); RowError listing every problem in the row."""
+    reference = find_reference((row.get("reference") or "").strip())
+    status = normalise_status(row.get("status"))
+    notes = " ".join((row.get("notes") or "").split()) or None
+    problems = []
+    if reference is None:
+        problems.append(f"reference {row.get('reference')!r} is not like HC-123456")
+    if status is None:
+        problems.append(f"status {row.get('status')!r} is not one of {', '.join(STATUSES)}")
+    if status == "Closed" and not notes:
+        problems.append("a closed case needs notes saying why")
+    if notes and len(notes) > 2000:
+        problems.append("notes are longer than 2000 characters")
+    try:
+        when = parse_when(row.get("updated_at") or "")
+    except ValueError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise RowError("; ".join(problems))
+    return reference, status, notes, when  # type: ignore[return-value] - checked above
+
+
 def import_case_status(db: Database, source) -> StatusImportResult:
     errors: list[str] = []
-    parsed: list[tuple[int, str, str, str | None, datetime]] = []
-    for line, row in read_rows(source, COLUMNS):
-        if "__extra__" in row:
-            errors.append(f"row {line}: has more values than there are columns")
-            continue
-        reference = find_reference((row.get("reference") or "").strip())
-        status = normalise_status(row.get("status"))
-        notes = " ".join((row.get("notes") or "").split()) or None
-        problems = []
-        if reference is None:
-            problems.append(f"reference {row.get('reference')!r} is not like HC-123456")
-        if status is None:
-            problems.append(f"status {row.get('status')!r} is not one of {', '.join(STATUSES)}")
-        if status == "Closed" and not notes:
-            problems.append("a closed case needs notes saying why")
-        if notes and len(notes) > 2000:
-            problems.append("notes are longer than 2000 characters")
-        try:
-            when = parse_when(row.get("updated_at") or "")
-        except ValueError as exc:
-            problems.append(str(exc))
-        if problems:
-            errors.append(f"row {line}: " + "; ".join(problems))
-            continue
-        parsed.append((line, reference, status, notes, when))
+    parsed = [(line, *change)
+              for line, change in checked_rows(source, COLUMNS, _status_change, errors)]
 
     with db.session() as s:
         wanted = {ref for _, ref, *_ in parsed}

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from core.delivery_settings import DeliverySettings, load_delivery_settings
 from core.settings import ConfigError
 from services import outbox
+from services.matching import find_first
 from services.postcodes import find_postcode
 from storage.db import Database
 from storage.models import Case, CaseStatusChange, Conversation, utcnow
@@ -64,10 +65,7 @@ def new_reference() -> str:
 
 def find_reference(text: str | None) -> str | None:
     """'hc 123456', 'HC123456', 'HC-123456' or just '123456' -> 'HC-123456'."""
-    if not text:
-        return None
-    m = _REFERENCE.search(text)
-    return f"HC-{m.group(1)}" if m else None
+    return find_first(_REFERENCE, text, lambda m: f"HC-{m.group(1)}")
 
 
 def spoken_reference(reference: str) -> str:

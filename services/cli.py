@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
 from services.case_status_import import import_case_status
@@ -29,18 +32,21 @@ def load_sample_cmd() -> None:
     click.echo(f"sample data loaded: {result}")
 
 
-def _run_import(kind: str, func, file: str, replace: bool) -> None:
+def _run_import(kind: str, file: str, run: Callable[[], Any],
+                failed: type[Exception] = ImportFailed,
+                done: str = "{kind} imported: {result}") -> None:
+    """Run one import; every problem (the exception's `errors`) goes to stderr, exit 1."""
     try:
-        result = func(_db(), file, replace=replace)
-    except ImportFailed as exc:
+        result = run()
+    except failed as exc:
         click.echo(f"{kind}: nothing was imported. Fix these problems and try again:", err=True)
-        for error in exc.errors:
+        for error in exc.errors:  # type: ignore[attr-defined]
             click.echo(f"  {error}", err=True)
         raise SystemExit(1) from None
     except (OSError, UnicodeDecodeError) as exc:
         click.echo(f"{kind}: cannot read {file}: {exc}", err=True)
         raise SystemExit(1) from None
-    click.echo(f"{kind} imported: {result}")
+    click.echo(done.format(kind=kind, result=result))
 
 
 _replace = click.option(
@@ -48,37 +54,31 @@ _replace = click.option(
 )
 _file = click.argument("file", type=click.Path(exists=True, dir_okay=False))
 
-
-@data.command(
-    "import-rounds",
-    help="Import collection rounds from CSV: postcode_prefix, round_name, "
-    "bin_type, weekday, every_weeks, first_date.",
+# The council's own CSV files: command, what it imports (in messages), importer, help.
+CSV_IMPORTS = (
+    ("import-rounds", "rounds", import_rounds,
+     "Import collection rounds from CSV: postcode_prefix, round_name, "
+     "bin_type, weekday, every_weeks, first_date."),
+    ("import-libraries", "libraries", import_libraries,
+     "Import libraries from CSV: name, address, phone, mon..sun (09:30-17:00 or closed)."),
+    ("import-planning", "planning applications", import_planning,
+     "Import planning applications from CSV: reference, address, "
+     "description, status, decision_due, decided_at, decision."),
 )
-@_file
-@_replace
-def import_rounds_cmd(file: str, replace: bool) -> None:
-    _run_import("rounds", import_rounds, file, replace)
 
 
-@data.command(
-    "import-libraries",
-    help="Import libraries from CSV: name, address, phone, mon..sun (09:30-17:00 or closed).",
-)
-@_file
-@_replace
-def import_libraries_cmd(file: str, replace: bool) -> None:
-    _run_import("libraries", import_libraries, file, replace)
+def _csv_import_command(name: str, kind: str, importer: Callable[..., Any], help_text: str):
+    @data.command(name, help=help_text)
+    @_file
+    @_replace
+    def command(file: str, replace: bool) -> None:
+        _run_import(kind, file, lambda: importer(_db(), file, replace=replace))
+
+    return command
 
 
-@data.command(
-    "import-planning",
-    help="Import planning applications from CSV: reference, address, "
-    "description, status, decision_due, decided_at, decision.",
-)
-@_file
-@_replace
-def import_planning_cmd(file: str, replace: bool) -> None:
-    _run_import("planning applications", import_planning, file, replace)
+for _name, _kind, _importer, _help in CSV_IMPORTS:
+    _csv_import_command(_name, _kind, _importer, _help)
 
 
 @data.command(
@@ -89,7 +89,7 @@ def import_planning_cmd(file: str, replace: bool) -> None:
 )
 @_file
 def import_case_status_cmd(file: str) -> None:
-    _run_import("case status", lambda db, f, replace: import_case_status(db, f), file, False)
+    _run_import("case status", file, lambda: import_case_status(_db(), file))
 
 
 @data.command(
@@ -102,14 +102,5 @@ def import_case_status_cmd(file: str) -> None:
 def import_services_cmd(file: str) -> None:
     from services.catalogue import CatalogueInvalid, import_file
 
-    try:
-        count = import_file(_db(), file)
-    except CatalogueInvalid as exc:
-        click.echo("services: nothing was imported. Fix these problems and try again:", err=True)
-        for error in exc.errors:
-            click.echo(f"  {error}", err=True)
-        raise SystemExit(1) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        click.echo(f"services: cannot read {file}: {exc}", err=True)
-        raise SystemExit(1) from None
-    click.echo(f"services imported: {count} services. The assistant uses them from now on.")
+    _run_import("services", file, lambda: import_file(_db(), file), failed=CatalogueInvalid,
+                done="{kind} imported: {result} services. The assistant uses them from now on.")

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 
@@ -51,6 +51,7 @@ PLANNING_COLUMNS = (
     "decision",
 )
 MAX_ROWS = 100_000
+T = TypeVar("T")
 
 
 class ImportFailed(ValueError):
@@ -199,6 +200,22 @@ def _planning(row: dict[str, str]) -> tuple[tuple, dict[str, Any]]:
     }
 
 
+@dataclass(frozen=True)
+class Table:
+    """One kind of council file: its columns, how a row is read (-> key, values), the table it
+    fills and the natural key existing rows are matched by."""
+
+    columns: tuple[str, ...]
+    parse: Callable[[dict[str, str]], tuple[tuple, dict[str, Any]]]
+    model: type
+    key_of: Callable[[Any], tuple]
+
+
+ROUNDS = Table(ROUND_COLUMNS, _round, CollectionRound, lambda r: (r.postcode_prefix, r.bin_type))
+LIBRARIES = Table(LIBRARY_COLUMNS, _library, Library, lambda r: (r.name.lower(),))
+PLANNING = Table(PLANNING_COLUMNS, _planning, PlanningApplication, lambda r: (r.reference,))
+
+
 # --- the shared import loop -----------------------------------------------------------------
 
 
@@ -240,21 +257,28 @@ def read_rows(
     return rows
 
 
-def _import(
-    db: Database, source, columns, parse: Callable, model, key_of: Callable, replace: bool
-) -> ImportResult:
-    errors: list[str] = []
-    parsed: dict[tuple, dict[str, Any]] = {}
-    first_seen: dict[tuple, int] = {}
+def checked_rows(source, columns: tuple[str, ...], parse: Callable[[dict[str, str]], T],
+                 errors: list[str]) -> Iterator[tuple[int, T]]:
+    """(line number, the row as `parse` reads it). A row with more values than columns, or one
+    `parse` refuses with a RowError, is added to `errors` as "row N: ..." instead, so every
+    problem in the file is listed before anything is written."""
     for line, row in read_rows(source, columns):
         if "__extra__" in row:
             errors.append(f"row {line}: has more values than there are columns")
             continue
         try:
-            key, values = parse(row)
+            value = parse(row)
         except RowError as exc:
             errors.append(f"row {line}: {exc}")
             continue
+        yield line, value
+
+
+def _import(db: Database, source, table: Table, replace: bool) -> ImportResult:
+    errors: list[str] = []
+    parsed: dict[tuple, dict[str, Any]] = {}
+    first_seen: dict[tuple, int] = {}
+    for line, (key, values) in checked_rows(source, table.columns, table.parse, errors):
         if key in parsed:
             errors.append(f"row {line}: repeats row {first_seen[key]} ({' '.join(map(str, key))})")
             continue
@@ -264,11 +288,11 @@ def _import(
 
     result = ImportResult(rows=len(parsed))
     with db.session() as s:
-        existing = {key_of(row): row for row in s.scalars(select(model)).all()}
+        existing = {table.key_of(row): row for row in s.scalars(select(table.model)).all()}
         for key, values in parsed.items():
             row = existing.get(key)
             if row is None:
-                s.add(model(**values, sample=False))
+                s.add(table.model(**values, sample=False))
                 result.created += 1
                 continue
             changed = row.sample
@@ -281,36 +305,18 @@ def _import(
         if replace:
             stale = [row.id for key, row in existing.items() if key not in parsed]
             if stale:
-                s.execute(delete(model).where(model.id.in_(stale)))
+                s.execute(delete(table.model).where(table.model.id.in_(stale)))
             result.removed = len(stale)
     return result
 
 
 def import_rounds(db: Database, source, replace: bool = False) -> ImportResult:
-    return _import(
-        db,
-        source,
-        ROUND_COLUMNS,
-        _round,
-        CollectionRound,
-        lambda r: (r.postcode_prefix, r.bin_type),
-        replace,
-    )
+    return _import(db, source, ROUNDS, replace)
 
 
 def import_libraries(db: Database, source, replace: bool = False) -> ImportResult:
-    return _import(
-        db, source, LIBRARY_COLUMNS, _library, Library, lambda r: (r.name.lower(),), replace
-    )
+    return _import(db, source, LIBRARIES, replace)
 
 
 def import_planning(db: Database, source, replace: bool = False) -> ImportResult:
-    return _import(
-        db,
-        source,
-        PLANNING_COLUMNS,
-        _planning,
-        PlanningApplication,
-        lambda r: (r.reference,),
-        replace,
-    )
+    return _import(db, source, PLANNING, replace)

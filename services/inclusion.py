@@ -24,14 +24,16 @@ class InclusionError(ValueError):
     """A code the record does not know: the message says which codes it does."""
 
 
+def _check(name: str, value: str, codes: tuple[str, ...]) -> None:
+    if value not in codes:
+        raise InclusionError(f"{name} must be one of {', '.join(codes)}")
+
+
 def record_need(s: Session, *, channel: str, need: str, offer: str,
                 conversation_id: str | None = None, created_at: datetime | None = None) -> int:
-    if channel not in CHANNELS:
-        raise InclusionError(f"channel must be one of {', '.join(CHANNELS)}")
-    if need not in INCLUSION_NEEDS:
-        raise InclusionError(f"need must be one of {', '.join(INCLUSION_NEEDS)}")
-    if offer not in INCLUSION_OFFERS:
-        raise InclusionError(f"offer must be one of {', '.join(INCLUSION_OFFERS)}")
+    _check("channel", channel, CHANNELS)
+    _check("need", need, INCLUSION_NEEDS)
+    _check("offer", offer, INCLUSION_OFFERS)
     row = DigitalInclusionNeed(conversation_id=conversation_id, channel=channel, need=need,
                                offer=offer, created_at=created_at or utcnow())
     s.add(row)
@@ -60,8 +62,7 @@ def choose_offer(db: Database, *, need_id: int, offer: str,
                  conversation_id: str | None = None) -> bool:
     """Set the help chosen on a need this conversation recorded. False (nothing changed) when
     the row is gone or belongs to another conversation: a slot value is never trusted alone."""
-    if offer not in INCLUSION_OFFERS:
-        raise InclusionError(f"offer must be one of {', '.join(INCLUSION_OFFERS)}")
+    _check("offer", offer, INCLUSION_OFFERS)
     with db.session() as s:
         row = s.get(DigitalInclusionNeed, int(need_id))
         if row is None or row.conversation_id != _linked(s, conversation_id):

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from services.dates import full_date
+from services.matching import find_first
 from storage.db import Database
 from storage.models import PlanningApplication
 
@@ -17,10 +18,7 @@ _REFERENCE = re.compile(r"(?<![A-Za-z0-9])[Pp]\s*([0-9]{6})\s*/\s*([A-Za-z]{1,2}
 
 def find_reference(text: str | None) -> str | None:
     """'p231456 / f' -> 'P231456/F', or None."""
-    if not text:
-        return None
-    m = _REFERENCE.search(text)
-    return f"P{m.group(1)}/{m.group(2).upper()}" if m else None
+    return find_first(_REFERENCE, text, lambda m: f"P{m.group(1)}/{m.group(2).upper()}")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from services.matching import find_first
+
 # Outward code (area + district) then inward code (sector digit + unit letters).
 _POSTCODE = re.compile(
     r"(?<![A-Za-z0-9])([A-Za-z]{1,2}[0-9][A-Za-z0-9]?)\s*([0-9][A-Za-z]{2})(?![A-Za-z0-9])"
@@ -13,10 +15,7 @@ _OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 
 def find_postcode(text: str | None) -> str | None:
     """The first full postcode in `text`, normalised ('hr1 2ab' -> 'HR1 2AB'), or None."""
-    if not text:
-        return None
-    m = _POSTCODE.search(text)
-    return f"{m.group(1).upper()} {m.group(2).upper()}" if m else None
+    return find_first(_POSTCODE, text, lambda m: f"{m.group(1).upper()} {m.group(2).upper()}")
 
 
 def normalise_prefix(prefix: str) -> str:

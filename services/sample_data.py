@@ -88,55 +88,32 @@ def _week(
     return hours
 
 
+# Most libraries keep these hours; each entry says only where it differs.
+USUAL_WEEKDAYS = "09:30-17:00"
+USUAL_SATURDAY = "09:30-13:00"
+
+
+def _library(name: str, address: str, weekdays: str = USUAL_WEEKDAYS, sat: str = USUAL_SATURDAY,
+             closed: tuple[str, ...] = ()) -> dict:
+    # Every library is reached on the council's main number.
+    return {"name": name, "address": address, "phone": "01432 260000",
+            "hours": _week(weekdays, sat=sat, closed=closed)}
+
+
 SAMPLE_LIBRARIES = [
-    {
-        "name": "Hereford Library",
-        "address": "Broad Street, Hereford HR4 9AU",
-        "phone": "01432 260000",
-        "hours": _week("09:30-17:00", sat="09:30-16:00"),
-    },
-    {
-        "name": "Leominster Library",
-        "address": "8 Buttercross, Leominster HR6 8BN",
-        "phone": "01432 260000",
-        "hours": _week("09:30-17:00", sat="09:30-13:00", closed=("wed",)),
-    },
-    {
-        "name": "Ledbury Library",
-        "address": "The Master's House, St Katherine's, Ledbury HR8 1EA",
-        "phone": "01432 260000",
-        "hours": _week("09:30-17:00", sat="09:30-13:00", closed=("thu",)),
-    },
-    {
-        "name": "Ross-on-Wye Library",
-        "address": "Cantilupe Road, Ross-on-Wye HR9 7AN",
-        "phone": "01432 260000",
-        "hours": _week("09:30-17:00", sat="09:30-13:00", closed=("wed",)),
-    },
-    {
-        "name": "Kington Library",
-        "address": "Market Hall Street, Kington HR5 3DP",
-        "phone": "01432 260000",
-        "hours": _week("10:00-16:00", sat="10:00-12:30", closed=("mon", "wed", "fri")),
-    },
-    {
-        "name": "Bromyard Library",
-        "address": "Bromyard Centre, Cruxwell Street, Bromyard HR7 4EB",
-        "phone": "01432 260000",
-        "hours": _week("09:30-17:00", sat="09:30-13:00", closed=("wed",)),
-    },
-    {
-        "name": "Colwall Library",
-        "address": "Colwall Village Hall, Walwyn Road, Colwall WR13 6QG",
-        "phone": "01432 260000",
-        "hours": _week("14:00-17:00", sat="10:00-12:00", closed=("mon", "wed", "thu")),
-    },
-    {
-        "name": "Belmont Library",
-        "address": "Eastholme Avenue, Belmont, Hereford HR2 7XT",
-        "phone": "01432 260000",
-        "hours": _week("10:00-17:00", sat="10:00-13:00", closed=("tue", "thu")),
-    },
+    _library("Hereford Library", "Broad Street, Hereford HR4 9AU", sat="09:30-16:00"),
+    _library("Leominster Library", "8 Buttercross, Leominster HR6 8BN", closed=("wed",)),
+    _library("Ledbury Library", "The Master's House, St Katherine's, Ledbury HR8 1EA",
+             closed=("thu",)),
+    _library("Ross-on-Wye Library", "Cantilupe Road, Ross-on-Wye HR9 7AN", closed=("wed",)),
+    _library("Kington Library", "Market Hall Street, Kington HR5 3DP",
+             "10:00-16:00", sat="10:00-12:30", closed=("mon", "wed", "fri")),
+    _library("Bromyard Library", "Bromyard Centre, Cruxwell Street, Bromyard HR7 4EB",
+             closed=("wed",)),
+    _library("Colwall Library", "Colwall Village Hall, Walwyn Road, Colwall WR13 6QG",
+             "14:00-17:00", sat="10:00-12:00", closed=("mon", "wed", "thu")),
+    _library("Belmont Library", "Eastholme Avenue, Belmont, Hereford HR2 7XT",
+             "10:00-17:00", sat="10:00-13:00", closed=("tue", "thu")),
 ]
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.db import get_database
 from storage.db import Database
@@ -194,3 +196,40 @@ def system_failure(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[E
     dispatcher.utter_message(response="utter_system_failure")
     send_handoff(dispatcher, tracker, "system_failure", 2)
     return leave_form(tracker)
+
+
+def answer_lookup(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
+                  find: Callable[[], Any], not_found: dict[str, Any],
+                  found: Callable[[Any], tuple[str, dict[str, Any]]]) -> list[EventType]:
+    """Answer from the council's data. `find()` looks it up; when nothing is found we say
+    `not_found` (a response and its values) and clear `slot`; otherwise `found(info)` gives the
+    slot's value and what to say. A database error is a system failure (hand over)."""
+    try:
+        info = find()
+    except SQLAlchemyError:
+        return system_failure(dispatcher, tracker)
+    if info is None:
+        dispatcher.utter_message(**not_found)
+        return [SlotSet(slot, None)]
+    value, message = found(info)
+    dispatcher.utter_message(**message)
+    return [SlotSet(slot, value)]
+
+
+def say_and_signal(action_name: str,
+                   reply: Callable[[Tracker], tuple[str, dict[str, Any]]]) -> type[Action]:
+    """An action that says a response and sends the router a signal (a JSON message), both
+    from `reply(tracker)`; the conversation carries on where it was."""
+
+    class SayAndSignal(Action):
+        def name(self) -> str:
+            return action_name
+
+        async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: dict[str, Any]) -> list[EventType]:
+            response, signal = reply(tracker)
+            dispatcher.utter_message(response=response)
+            dispatcher.utter_message(json_message=signal)
+            return []
+
+    return SayAndSignal

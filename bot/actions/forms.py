@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
+from collections.abc import Callable
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
@@ -48,3 +49,42 @@ class CouncilFormValidation(FormValidationAction):
             names = list(self.domain_slots(domain)) + list(self.also_clear)
             return [SlotSet(name, None) for name in names] + [SlotSet(REQUESTED_SLOT, None)]
         return await super().run(dispatcher, tracker, domain)
+
+
+# --- look-up forms: ask for one thing, then answer from it ---------------------------------
+
+
+def slot_validator(slot: str, parse: Callable[[str], str | None], invalid: str) -> Callable:
+    """A form's `validate_<slot>` method: the answer as `parse` reads it, or None (the form asks
+    again) after saying the `invalid` response."""
+
+    def validate(self: FormValidationAction, value: Any, dispatcher: CollectingDispatcher,
+                 tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        parsed = parse(str(value or ""))
+        if parsed is None:
+            dispatcher.utter_message(response=invalid)
+        return {slot: parsed}
+
+    return validate
+
+
+def answer_after_form(
+    action_name: str, slot: str, parse: Callable[[str], str | None],
+    answer: Callable[[CollectingDispatcher, Tracker, str], list[EventType]],
+) -> type[Action]:
+    """The action that follows a look-up form: answers from the slot the form filled, or says
+    the form stopped (the resident left it, so the slot is empty)."""
+
+    class AnswerAfterForm(Action):
+        def name(self) -> str:
+            return action_name
+
+        async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: dict[str, Any]) -> list[EventType]:
+            value = parse(tracker.get_slot(slot) or "")
+            if value is None:  # the resident stopped the form
+                dispatcher.utter_message(response="utter_form_stopped")
+                return []
+            return answer(dispatcher, tracker, value)
+
+    return AnswerAfterForm

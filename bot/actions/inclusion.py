@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.actions.common import channel_of, db, latest_intent, latest_text, leave_form, summary
 from bot.actions.forms import CouncilFormValidation
 from services.inclusion import InclusionError, choose_offer, note_need
+from services.matching import first_label
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +58,15 @@ _NO_SKILLS = re.compile(
     r"don'?t understand|dont understand|(can'?t|cant|cannot|can not) (work|use))")
 
 
+_NEEDS = ((_AFFORD, "cannot_afford"), (_NO_DEVICE, "no_device"), (_NO_INTERNET, "no_internet"),
+          (_NO_SKILLS, "no_skills"))
+
+
 def need_of(text: str) -> str:
     """The need in the resident's words: no_device, no_internet, cannot_afford, no_skills or
     other. Money first ("I can't afford broadband" is about money), then what they lack."""
     low = " ".join((text or "").lower().replace("’", "'").split())
-    if _AFFORD.search(low):
-        return "cannot_afford"
-    if _NO_DEVICE.search(low):
-        return "no_device"
-    if _NO_INTERNET.search(low):
-        return "no_internet"
-    if _NO_SKILLS.search(low):
-        return "no_skills"
-    return "other"
+    return first_label(low, _NEEDS) or "other"
 
 
 _AGREE = re.compile(
@@ -111,10 +108,10 @@ _NO_HELP = re.compile(r"\b(no|none|nothing|nope|nah|neither|not now|not really|i
 def help_of(text: str, intent: str | None) -> str | None:
     """tea_and_tech, device_lending, callback, none, or None when we can't tell."""
     low = " ".join((text or "").lower().replace("’", "'").split())
-    for pattern, code in ((_DEVICE_HELP, "device_lending"), (_TEA_HELP, "tea_and_tech"),
-                          (_CALL_HELP, "callback")):
-        if pattern.search(low):
-            return code
+    choice = first_label(low, ((_DEVICE_HELP, "device_lending"), (_TEA_HELP, "tea_and_tech"),
+                               (_CALL_HELP, "callback")))
+    if choice:
+        return choice
     if intent == "deny" or _NO_HELP.search(low):
         return "none"
     return None

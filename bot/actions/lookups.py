@@ -11,8 +11,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.actions.bins import answer_bin_days
-from bot.actions.common import db, latest_entity, latest_text, system_failure
-from bot.actions.forms import CouncilFormValidation
+from bot.actions.common import (
+    answer_lookup,
+    db,
+    latest_entity,
+    latest_text,
+    say_and_signal,
+    system_failure,
+)
+from bot.actions.forms import CouncilFormValidation, answer_after_form, slot_validator
 from services import cases, contact_details, dates, libraries, planning
 from services.hours import describe_opening_hours
 from services.postcodes import find_postcode
@@ -68,12 +75,8 @@ class ValidateCaseStatusForm(CouncilFormValidation):
                 slots.remove("case_proof")
         return slots
 
-    def validate_case_reference(self, value: Any, dispatcher: CollectingDispatcher,
-                                tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        reference = cases.find_reference(str(value or ""))
-        if reference is None:
-            dispatcher.utter_message(response="utter_case_reference_invalid")
-        return {"case_reference": reference}
+    validate_case_reference = slot_validator("case_reference", cases.find_reference,
+                                             "utter_case_reference_invalid")
 
     def validate_case_proof(self, value: Any, dispatcher: CollectingDispatcher,
                             tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
@@ -81,31 +84,16 @@ class ValidateCaseStatusForm(CouncilFormValidation):
         return {"case_proof": text or None}
 
 
-class ActionCaseStatus(Action):
-    def name(self) -> str:
-        return "action_case_status"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        reference = cases.find_reference(tracker.get_slot("case_reference") or "")
-        if reference is None:
-            dispatcher.utter_message(response="utter_form_stopped")
-            return []
-        return answer_case(dispatcher, tracker, reference, tracker.get_slot("case_proof"))
+ActionCaseStatus = answer_after_form(
+    "action_case_status", "case_reference", cases.find_reference,
+    lambda dispatcher, tracker, reference: answer_case(dispatcher, tracker, reference,
+                                                       tracker.get_slot("case_proof")))
 
 
-class ActionAskCaseProof(Action):
-    """Asks for the postcode or contact detail, and tells the router to keep a typed email or
-    number itself (Rasa sees it redacted)."""
-
-    def name(self) -> str:
-        return "action_ask_case_proof"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(response="utter_ask_case_proof")
-        dispatcher.utter_message(json_message={"collect": "proof"})
-        return []
+# Asks for the postcode or contact detail, and tells the router to keep a typed email or
+# number itself (Rasa sees it redacted).
+ActionAskCaseProof = say_and_signal("action_ask_case_proof",
+                                    lambda _tracker: ("utter_ask_case_proof", {"collect": "proof"}))
 
 
 # --- planning applications -------------------------------------------------------------------
@@ -113,44 +101,26 @@ class ActionAskCaseProof(Action):
 
 def answer_planning(dispatcher: CollectingDispatcher, tracker: Tracker,
                     reference: str) -> list[EventType]:
-    try:
-        info = planning.find_application(db(), reference)
-    except SQLAlchemyError:
-        return system_failure(dispatcher, tracker)
-    if info is None:
-        dispatcher.utter_message(response="utter_planning_not_found", reference=reference)
-        return [SlotSet("planning_reference", None)]
-    dispatcher.utter_message(
-        response="utter_planning_status", reference=info.reference,
-        description=info.description.rstrip("."), address=info.address,
-        status=info.status_in_words(),
-    )
-    return [SlotSet("planning_reference", info.reference)]
+    return answer_lookup(
+        dispatcher, tracker, "planning_reference",
+        lambda: planning.find_application(db(), reference),
+        {"response": "utter_planning_not_found", "reference": reference},
+        lambda info: (info.reference, {
+            "response": "utter_planning_status", "reference": info.reference,
+            "description": info.description.rstrip("."), "address": info.address,
+            "status": info.status_in_words()}))
 
 
 class ValidatePlanningForm(CouncilFormValidation):
     def name(self) -> str:
         return "validate_planning_form"
 
-    def validate_planning_reference(self, value: Any, dispatcher: CollectingDispatcher,
-                                    tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        reference = planning.find_reference(str(value or ""))
-        if reference is None:
-            dispatcher.utter_message(response="utter_planning_reference_invalid")
-        return {"planning_reference": reference}
+    validate_planning_reference = slot_validator("planning_reference", planning.find_reference,
+                                                 "utter_planning_reference_invalid")
 
 
-class ActionPlanningStatus(Action):
-    def name(self) -> str:
-        return "action_planning_status"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        reference = planning.find_reference(tracker.get_slot("planning_reference") or "")
-        if reference is None:
-            dispatcher.utter_message(response="utter_form_stopped")
-            return []
-        return answer_planning(dispatcher, tracker, reference)
+ActionPlanningStatus = answer_after_form("action_planning_status", "planning_reference",
+                                         planning.find_reference, answer_planning)
 
 
 # --- libraries -------------------------------------------------------------------------------
@@ -158,43 +128,23 @@ class ActionPlanningStatus(Action):
 
 def answer_library(dispatcher: CollectingDispatcher, tracker: Tracker,
                    town: str) -> list[EventType]:
-    try:
-        info = libraries.find_library(db(), town)
-    except SQLAlchemyError:
-        return system_failure(dispatcher, tracker)
-    if info is None:
-        dispatcher.utter_message(response="utter_library_not_found", library=town)
-        return [SlotSet("library", None)]
-    dispatcher.utter_message(
-        response="utter_library_hours", name=info.name, address=info.address,
-        hours=info.hours_in_words(), today=info.today_in_words(dates.today()),
-    )
-    return [SlotSet("library", town)]
+    return answer_lookup(
+        dispatcher, tracker, "library", lambda: libraries.find_library(db(), town),
+        {"response": "utter_library_not_found", "library": town},
+        lambda info: (town, {
+            "response": "utter_library_hours", "name": info.name, "address": info.address,
+            "hours": info.hours_in_words(), "today": info.today_in_words(dates.today())}))
 
 
 class ValidateLibraryForm(CouncilFormValidation):
     def name(self) -> str:
         return "validate_library_form"
 
-    def validate_library(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                         domain: dict[str, Any]) -> dict[str, Any]:
-        town = libraries.match_town(str(value or ""))
-        if town is None:
-            dispatcher.utter_message(response="utter_library_invalid")
-        return {"library": town}
+    validate_library = slot_validator("library", libraries.match_town, "utter_library_invalid")
 
 
-class ActionLibraryHours(Action):
-    def name(self) -> str:
-        return "action_library_hours"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        town = libraries.match_town(tracker.get_slot("library") or "")
-        if town is None:
-            dispatcher.utter_message(response="utter_form_stopped")
-            return []
-        return answer_library(dispatcher, tracker, town)
+ActionLibraryHours = answer_after_form("action_library_hours", "library", libraries.match_town,
+                                       answer_library)
 
 
 # --- contact-centre hours --------------------------------------------------------------------

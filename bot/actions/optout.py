@@ -11,7 +11,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import is_stop_phrase, latest_text, leave_form, send_handoff, stop_form
+from bot.actions.common import (
+    is_stop_phrase,
+    latest_text,
+    leave_form,
+    say_and_signal,
+    send_handoff,
+    stop_form,
+)
 
 _ABOUT_DATA = re.compile(
     r"\b(data|information|info|details|records?|recording|record|improve|improving|training|"
@@ -44,47 +51,21 @@ class ActionOptOutAutomation(Action):
         return leave_form(tracker)
 
 
-class ActionOptOutDataUse(Action):
-    """Record that this conversation must not be used to improve the service; keep helping."""
-
-    def name(self) -> str:
-        return "action_opt_out_data_use"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(response="utter_opt_out_data_use")
-        dispatcher.utter_message(
-            json_message={"opt_out": {"scope": "data_use", "utterance": latest_text(tracker)}}
-        )
-        return []
+# Record that this conversation must not be used to improve the service; keep helping.
+ActionOptOutDataUse = say_and_signal("action_opt_out_data_use", lambda tracker: (
+    "utter_opt_out_data_use",
+    {"opt_out": {"scope": "data_use", "utterance": latest_text(tracker)}}))
 
 
-class ActionWithdrawOptOut(Action):
+def _withdraw(tracker: Tracker) -> tuple[str, dict[str, Any]]:
     """The resident changed their mind: about data use if they talk about data, otherwise
     about the automated assistant."""
-
-    def name(self) -> str:
-        return "action_withdraw_opt_out"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        if _ABOUT_DATA.search(latest_text(tracker)):
-            dispatcher.utter_message(response="utter_withdraw_data_use")
-            dispatcher.utter_message(json_message={"withdraw": {"scope": "data_use"}})
-        else:
-            dispatcher.utter_message(response="utter_withdraw_automation")
-            dispatcher.utter_message(json_message={"withdraw": {"scope": "automated_assistant"}})
-        return []
+    if _ABOUT_DATA.search(latest_text(tracker)):
+        return "utter_withdraw_data_use", {"withdraw": {"scope": "data_use"}}
+    return "utter_withdraw_automation", {"withdraw": {"scope": "automated_assistant"}}
 
 
-class ActionAskMyChoices(Action):
-    """The router answers with the recorded choices after this message."""
-
-    def name(self) -> str:
-        return "action_ask_my_choices"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(response="utter_my_choices")
-        dispatcher.utter_message(json_message={"choices": True})
-        return []
+ActionWithdrawOptOut = say_and_signal("action_withdraw_opt_out", _withdraw)
+# The router answers with the recorded choices after this message.
+ActionAskMyChoices = say_and_signal("action_ask_my_choices",
+                                    lambda _tracker: ("utter_my_choices", {"choices": True}))

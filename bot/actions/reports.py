@@ -28,6 +28,7 @@ from bot.actions.forms import CouncilFormValidation
 from services import contact_details
 from services.cases import KINDS, CaseError, caller_number, create_case, spoken_reference
 from services.contact_details import email_address, phone_number
+from services.matching import first_label
 from services.postcodes import find_postcode
 
 _NEGATIVE = re.compile(r"\b(no|none|nope|nah|not|don'?t|do not|nothing|never)\b")
@@ -64,12 +65,9 @@ def yes_or_no(text: str, intent: str | None) -> bool | None:
 def contact_choice(text: str) -> str | None:
     """'email please' -> 'email'; 'text me' -> 'text message'; 'no thanks' -> 'no updates'."""
     low = text.lower()
-    if _EMAIL.search(low):
-        return "email"
-    if _TEXT.search(low):
-        return "text message"
-    if _PHONE.search(low):
-        return "phone"
+    choice = first_label(low, ((_EMAIL, "email"), (_TEXT, "text message"), (_PHONE, "phone")))
+    if choice:
+        return choice
     if _NEGATIVE.search(low) or "no update" in low:
         return "no updates"
     return None

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from handoff import queue as ops
 from handoff.console.auth import create_advisor, role_required
-from handoff.console.common import db, form_errors, humanise, local_time, see_other
+from handoff.console.common import as_advisor, db, form_errors, humanise, local_time, see_other
 from handoff.console.forms import AdvisorForm
 from storage.models import ROLES, Advisor
 
@@ -59,10 +59,7 @@ def deactivate(advisor_id: int):
     if advisor_id == current_user.id:
         flash("You cannot deactivate your own account.", "error")
         return see_other("console.admin.advisors")
-    try:
-        released = ops.deactivate_advisor(db(), advisor_id, current_user.id)
-    except LookupError:
-        abort(404)
+    released = as_advisor(ops.deactivate_advisor, advisor_id)
     note = f" {released} conversation(s) went back to the queue." if released else ""
     flash(f"Advisor deactivated.{note}", "success")
     return see_other("console.admin.advisors")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template, url_for
-from flask_login import current_user
+from flask import Blueprint, flash, render_template, url_for
 
 from core.vocabulary import CHANNEL_LABELS, REASON_LABELS
 from handoff import queue as ops
-from handoff.console.common import db, local_time, see_other
+from handoff.console.common import as_advisor, db, local_time, see_other
 from storage.models import Advisor, Conversation, HandoffTicket
 
 bp = Blueprint("callbacks", __name__)
@@ -42,9 +41,6 @@ def index():
 
 @bp.post("/callbacks/<int:callback_id>/done")
 def done(callback_id: int):
-    try:
-        ops.mark_callback_done(db(), callback_id, current_user.id)
-    except LookupError:
-        abort(404)
+    as_advisor(ops.mark_callback_done, callback_id)
     flash("Callback marked as done.", "success")
     return see_other("console.callbacks.index")

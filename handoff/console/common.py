@@ -3,6 +3,7 @@ the conversation page's context and Twilio SMS delivery. No routes live here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 from sqlalchemy import select
 
-from core.vocabulary import CHANNEL_LABELS, PRIORITY_LABELS, REASON_LABELS
+from core.vocabulary import CHANNEL_LABELS, PRIORITY_LABELS, REASON_LABELS, STATE_LABELS
 from handoff import queue as ops
 from handoff.console.auth import has_role, wants_json
 from storage.models import Advisor, CallbackRequest, Conversation, HandoffTicket, utcnow
@@ -19,12 +20,6 @@ from storage.models import Advisor, CallbackRequest, Conversation, HandoffTicket
 DEFAULT_DIAL_TARGET = "client:advisor-{id}"
 
 SENDER_LABELS = {"resident": "Resident", "bot": "Assistant", "system": "Update"}
-STATE_LABELS = {
-    "bot": "With the assistant",
-    "waiting": "Waiting for an advisor",
-    "advisor": "With an advisor",
-    "closed": "Closed",
-}
 SMS_FAILED = "We could not send your text message. Try again."
 SMS_OPTED_OUT = "This resident has asked not to get text messages from us. Phone them instead."
 CALL_FAILED = "We could not connect the call. The caller may have hung up."
@@ -72,6 +67,15 @@ def waiting_text(seconds: float) -> str:
 def humanise(key: Any) -> str:
     text = str(key).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+def as_advisor(operation: Callable[..., Any], target_id: int, *args: Any) -> Any:
+    """A queue operation by the signed-in advisor on a ticket, callback or advisor (by id);
+    one that does not exist is a 404."""
+    try:
+        return operation(db(), target_id, current_user.id, *args)
+    except LookupError:
+        abort(404)
 
 
 def see_other(endpoint: str, **values: Any):

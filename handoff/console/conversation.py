@@ -3,7 +3,7 @@ to the assistant, closing with an outcome, and taking a phone call."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, jsonify, request
+from flask import Blueprint, current_app, flash, jsonify, request
 from flask_login import current_user
 
 from handoff import queue as ops
@@ -14,6 +14,7 @@ from handoff.console.common import (
     STATE_LABELS,
     DeliveryFailed,
     advisor_names,
+    as_advisor,
     canned_replies,
     db,
     dial_target,
@@ -155,9 +156,7 @@ def take_call(ticket_id: int):
             raise DeliveryFailed(CALL_FAILED) from exc
 
     try:
-        ops.take_call(db(), ticket_id, current_user.id, connect)
-    except LookupError:
-        abort(404)
+        as_advisor(ops.take_call, ticket_id, connect)
     except ops.NotAPhoneCall as exc:
         flash(str(exc), "error")
         return see_other("console.conversation.show", ticket_id=ticket_id)

@@ -17,6 +17,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from core.forms import strip
 from core.identity import EMAIL_FORMAT_ERROR, MAX_EMAIL
 from handoff import queue as ops
 from handoff.console.auth import password_problem
@@ -25,13 +26,9 @@ from storage.models import ROLES
 CODE_HELP = "Enter the 6-digit code from your authenticator app, or a recovery code"
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
 class SignInForm(FlaskForm):
     # No format check here: a mistyped address gets the same "Email or password is wrong".
-    email = StringField("Email address", filters=[_strip],
+    email = StringField("Email address", filters=[strip],
                         validators=[DataRequired("Enter your email address")])
     password = PasswordField("Password", validators=[InputRequired("Enter your password")])
     next = HiddenField()
@@ -40,13 +37,13 @@ class SignInForm(FlaskForm):
 class CodeForm(FlaskForm):
     """Step 2 of sign-in, and confirming enrolment: one authenticator (or recovery) code."""
 
-    code = StringField("Code", filters=[_strip], validators=[
+    code = StringField("Code", filters=[strip], validators=[
         DataRequired(CODE_HELP), Length(max=40, message=CODE_HELP)])
 
 
 class ReplyForm(FlaskForm):
     # Empty text is refused by handoff.queue.reply with its own message, as before.
-    message = TextAreaField("Reply", filters=[_strip])
+    message = TextAreaField("Reply", filters=[strip])
     canned = StringField("Saved reply")
 
 
@@ -66,10 +63,10 @@ def _password_rules(_form: FlaskForm, field: Any) -> None:
 
 
 class AdvisorForm(FlaskForm):
-    name = StringField("Full name", filters=[_strip], validators=[
+    name = StringField("Full name", filters=[strip], validators=[
         DataRequired("Enter a name"),
         Length(max=120, message="Name must be 120 characters or fewer")])
-    email = StringField("Email address", filters=[_strip], validators=[
+    email = StringField("Email address", filters=[strip], validators=[
         DataRequired("Enter an email address"),
         Length(max=MAX_EMAIL, message=EMAIL_FORMAT_ERROR),
         Email(EMAIL_FORMAT_ERROR)])

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, render_template
+from flask import Blueprint, flash, jsonify, render_template
 from flask_login import current_user
 
 from handoff import queue as ops
 from handoff.availability import advisors_available
 from handoff.console.auth import wants_json
-from handoff.console.common import db, json_or_redirect, rows, see_other
+from handoff.console.common import as_advisor, db, json_or_redirect, rows, see_other
 from storage.models import HandoffTicket
 
 bp = Blueprint("queue", __name__)
@@ -40,9 +40,7 @@ def api():
 @bp.post("/tickets/<int:ticket_id>/claim")
 def claim(ticket_id: int):
     try:
-        ops.claim(db(), ticket_id, current_user.id)
-    except LookupError:
-        abort(404)
+        as_advisor(ops.claim, ticket_id)
     except ops.ClaimLost:
         with db().session() as s:
             ticket = s.get(HandoffTicket, ticket_id)

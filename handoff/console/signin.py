@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import (
@@ -116,6 +117,24 @@ def _pending_step(s, enrolled: bool) -> tuple[Advisor, Any]:
     return advisor, None
 
 
+def _second_step(enrolled: bool) -> Callable[[Callable[..., Any]], Callable[[], Any]]:
+    """A sign-in step after the password: the view gets the database session, the advisor
+    part-way through signing in and the code form; anyone else is sent where they belong."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[[], Any]:
+        @wraps(view)
+        def wrapper() -> Any:
+            with db().session() as s:
+                advisor, elsewhere = _pending_step(s, enrolled=enrolled)
+                if elsewhere is not None:
+                    return elsewhere
+                return view(s, advisor, CodeForm())
+
+        return wrapper
+
+    return decorate
+
+
 def _back_to_password() -> Any:
     if current_user.is_authenticated:  # e.g. the browser's back button after signing in
         return see_other("console.queue.index")
@@ -201,27 +220,24 @@ def _signed_in(s, advisor: Advisor, method: str) -> str:
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @_limited
-def code():
-    form, errors, status = CodeForm(), {}, 200
-    with db().session() as s:
-        advisor, elsewhere = _pending_step(s, enrolled=True)
-        if elsewhere is not None:
-            return elsewhere
-        if form.is_submitted():
-            def accept(code: str) -> str | None:
-                if twofactor.verify_totp(advisor, code, _secret_key()):
-                    return "totp"
-                return "recovery_code" if twofactor.use_recovery_code(s, advisor.id, code) else None
+@_second_step(enrolled=True)
+def code(s, advisor: Advisor, form: CodeForm):
+    errors, status = {}, 200
+    if form.is_submitted():
+        def accept(code: str) -> str | None:
+            if twofactor.verify_totp(advisor, code, _secret_key()):
+                return "totp"
+            return "recovery_code" if twofactor.use_recovery_code(s, advisor.id, code) else None
 
-            matched, errors, status = _try_code(s, advisor, form, "code", accept)
-            if matched:
-                left = twofactor.recovery_codes_left(s, advisor.id)
-                target = _signed_in(s, advisor, matched)
-                if matched == "recovery_code":
-                    flash(f"You used a recovery code. You have {left} left. If you have lost "
-                          "your phone, ask an administrator to reset your two-factor sign-in.",
-                          "success")
-                return redirect(target, code=303)
+        matched, errors, status = _try_code(s, advisor, form, "code", accept)
+        if matched:
+            left = twofactor.recovery_codes_left(s, advisor.id)
+            target = _signed_in(s, advisor, matched)
+            if matched == "recovery_code":
+                flash(f"You used a recovery code. You have {left} left. If you have lost "
+                      "your phone, ask an administrator to reset your two-factor sign-in.",
+                      "success")
+            return redirect(target, code=303)
     return render_template("console/login_code.html", errors=errors), status
 
 
@@ -230,35 +246,32 @@ def code():
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
 @_limited
-def enrol():
-    form, errors, status = CodeForm(), {}, 200
-    with db().session() as s:
-        advisor, elsewhere = _pending_step(s, enrolled=False)
-        if elsewhere is not None:
-            return elsewhere
-        secret = twofactor.decrypt_secret(advisor.totp_pending, _secret_key())
-        if secret is None:
-            secret = twofactor.new_secret()
-            advisor.totp_pending = twofactor.encrypt_secret(secret, _secret_key())
-        if form.is_submitted():
-            matched, errors, status = _try_code(
-                s, advisor, form, "enrolment",
-                lambda code: "enrolment" if twofactor.confirm_enrolment(
-                    advisor, code, _secret_key()) else None)
-            if matched:
-                codes = twofactor.new_recovery_codes(s, advisor.id)
-                ops.audit(s, advisor.id, "2fa_enrolled", _audit_target(advisor.id))
-                target = _signed_in(s, advisor, matched)
-                # Shown once, on this response only: never stored in plain text anywhere.
-                return render_template("console/recovery_codes.html", codes=codes,
-                                       next_url=target)
-        issuer = f"{current_app.config.get('COUNCIL_NAME') or 'Council'} advisor console"
-        uri = twofactor.provisioning_uri(secret, advisor.email, issuer)
-        return render_template(
-            "console/login_enrol.html", errors=errors,
-            qr_svg=twofactor.qr_svg(uri, "QR code for your authenticator app"),
-            secret=twofactor.spaced(secret), email=advisor.email, issuer=issuer,
-        ), status
+@_second_step(enrolled=False)
+def enrol(s, advisor: Advisor, form: CodeForm):
+    errors, status = {}, 200
+    secret = twofactor.decrypt_secret(advisor.totp_pending, _secret_key())
+    if secret is None:
+        secret = twofactor.new_secret()
+        advisor.totp_pending = twofactor.encrypt_secret(secret, _secret_key())
+    if form.is_submitted():
+        matched, errors, status = _try_code(
+            s, advisor, form, "enrolment",
+            lambda code: "enrolment" if twofactor.confirm_enrolment(
+                advisor, code, _secret_key()) else None)
+        if matched:
+            codes = twofactor.new_recovery_codes(s, advisor.id)
+            ops.audit(s, advisor.id, "2fa_enrolled", _audit_target(advisor.id))
+            target = _signed_in(s, advisor, matched)
+            # Shown once, on this response only: never stored in plain text anywhere.
+            return render_template("console/recovery_codes.html", codes=codes,
+                                   next_url=target)
+    issuer = f"{current_app.config.get('COUNCIL_NAME') or 'Council'} advisor console"
+    uri = twofactor.provisioning_uri(secret, advisor.email, issuer)
+    return render_template(
+        "console/login_enrol.html", errors=errors,
+        qr_svg=twofactor.qr_svg(uri, "QR code for your authenticator app"),
+        secret=twofactor.spaced(secret), email=advisor.email, issuer=issuer,
+    ), status
 
 
 # --- sign out ----------------------------------------------------------------------------------
