@@ -237,6 +237,7 @@ SEARCH = {  # the arbiter's settings (bot/nlu_components.py), then the retrieval
 }
 RETRIEVAL = ("ANSWER_AT", "MARGIN")
 WRONG_COST = 3  # one confidently wrong answer costs as much as three right ones gain
+CONCERN_WORTH = 2  # a safeguarding concern reaching a person is worth two right answers
 
 
 def _run(folds: list[dict[str, Any]], design: dict[str, Any],
@@ -255,8 +256,9 @@ def _run(folds: list[dict[str, Any]], design: dict[str, Any],
 
 def search(folds: list[dict[str, Any]], rounds: int = 2) -> tuple[dict[str, Any], dict]:
     """Coordinate search from the configured design: change one setting at a time and keep a
-    change that adds right answers net of WRONG_COST per wrong one, without losing any
-    safeguarding recall or more than 0.002 of in-domain macro-F1."""
+    change that adds right answers net of WRONG_COST per wrong one (and CONCERN_WORTH per
+    concern reaching a person), without losing any safeguarding recall or more than 0.002 of
+    in-domain macro-F1."""
     from bot.nlu_components import CatalogueArbiter
     from services import catalogue_search as cs
 
@@ -269,7 +271,8 @@ def search(folds: list[dict[str, Any]], rounds: int = 2) -> tuple[dict[str, Any]
         if (r["safeguarding_recall"] < base["safeguarding_recall"]
                 or r["in_domain_macro_f1"] < base["in_domain_macro_f1"] - 0.002):
             return float("-inf")
-        return r["right_service"] - WRONG_COST * r["confidently_wrong"]
+        return (r["right_service"] - WRONG_COST * r["confidently_wrong"]
+                + CONCERN_WORTH * r["safeguarding_recall"])
 
     for _ in range(rounds):
         for name, values in SEARCH.items():
