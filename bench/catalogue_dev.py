@@ -236,7 +236,7 @@ SEARCH = {  # the arbiter's settings (bot/nlu_components.py), then the retrieval
     "MARGIN": (0.05, 0.1, 0.15, 0.2, 0.3),
 }
 RETRIEVAL = ("ANSWER_AT", "MARGIN")
-WRONG_COST = 3  # one confidently wrong answer costs as much as three right ones gain
+WRONG_COST = 6  # one confidently wrong answer costs as much as six right ones gain
 CONCERN_WORTH = 2  # a safeguarding concern reaching a person is worth two right answers
 
 

@@ -75,6 +75,9 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             # Learn ask_service as one class per catalogue service, summed back at prediction
             # (see _labels): measured in bench/catalogue_dev.py, recorded in config.yml.
             "catalogue_subclasses": False,
+            # "balanced" weighs each intent as if all had as many examples (ask_service has
+            # ~20x the others'): measured in bench/catalogue_dev.py, recorded in config.yml.
+            "class_weight": None,
         }
 
     @staticmethod
@@ -112,7 +115,8 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
                             _vectorizer("char_wb", self.config["char_ngrams"])]
         features = hstack([v.fit_transform(texts) for v in self.vectorizers]).tocsr()
         self.classifier = LogisticRegression(C=float(self.config["C"]),
-                                             max_iter=int(self.config["max_iter"]))
+                                             max_iter=int(self.config["max_iter"]),
+                                             class_weight=self.config["class_weight"])
         self.classifier.fit(features, self._labels(examples))
         self.persist()
         return self._resource
