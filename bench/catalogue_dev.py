@@ -159,6 +159,14 @@ def deployed_intent(arbiter: Any, text: str, ranking: list[dict[str, Any]],
     return {"intent": ranking[0], "intent_ranking": ranking}
 
 
+def configured_arbiter() -> dict[str, Any]:
+    """CatalogueArbiter's settings as config.yml deploys them."""
+    config = yaml.safe_load(nlu_bench.CONFIG.read_text())
+    arbiter = next(c for c in config["pipeline"]
+                   if c["name"] == "bot.nlu_components.CatalogueArbiter")
+    return {k: v for k, v in arbiter.items() if k != "name"}
+
+
 def _fallback_settings() -> tuple[float, float]:
     config = yaml.safe_load(nlu_bench.CONFIG.read_text())
     fallback = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
@@ -189,7 +197,8 @@ def evaluate(folds: list[dict[str, Any]], arbiter_config: dict[str, Any] | None 
     threshold, ambiguity = _fallback_settings()
     items, outcomes, gold, predicted = [], [], [], []
     for (cat, index), data in zip(indexes, folds, strict=True):
-        arbiter = CatalogueArbiter(arbiter_config or {})
+        arbiter = CatalogueArbiter(configured_arbiter() if arbiter_config is None
+                                   else arbiter_config)
         arbiter._index, arbiter._loaded_at = index, float("inf")
         arbiter._ready.set()
         for sid, text, ranking in data["questions"]:
@@ -263,8 +272,9 @@ def search(folds: list[dict[str, Any]], rounds: int = 2) -> tuple[dict[str, Any]
     from services import catalogue_search as cs
 
     indexes = fold_indexes(load_sample())
-    design = {**{k: v for k, v in CatalogueArbiter.get_default_config().items()
-                 if k in SEARCH}, **{name: getattr(cs, name) for name in RETRIEVAL}}
+    configured = {**CatalogueArbiter.get_default_config(), **configured_arbiter()}
+    design = {**{k: v for k, v in configured.items() if k in SEARCH},
+              **{name: getattr(cs, name) for name in RETRIEVAL}}
     base = best = _run(folds, design, indexes)
 
     def gain(r: dict[str, Any]) -> float:
