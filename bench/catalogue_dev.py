@@ -57,10 +57,18 @@ def fold_catalogue(catalogue: Catalogue, fold: int) -> tuple[Catalogue, list[tup
     return Catalogue(services, sample=catalogue.sample), held
 
 
-def write_fold_nlu(catalogue: Catalogue, fold: int, to: Path) -> list[tuple[str, str]]:
-    """data/nlu without this fold's intent examples (written to `to`), and those examples."""
+def _key(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower().replace("'", "")))
+
+
+def write_fold_nlu(catalogue: Catalogue, fold: int, to: Path,
+                   questions: list[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    """data/nlu without this fold's intent examples (written to `to`), and those examples.
+    An intent example that is also one of the fold's held catalogue `questions` is left out
+    too (and scored once, as the catalogue question)."""
     from bot import catalogue_training
 
+    asked = {_key(t) for _, t in questions}
     to.mkdir(parents=True)
     held: list[tuple[str, str]] = []
     for path in sorted(nlu_bench.NLU_DATA.glob("*.yml")):
@@ -74,6 +82,8 @@ def write_fold_nlu(catalogue: Catalogue, fold: int, to: Path) -> list[tuple[str,
                      str(block.get("examples") or "").splitlines() if ln.strip()]
             keep = []
             for j, line in enumerate(lines):
+                if _key(plain(line)) in asked:
+                    continue
                 (held.append((block["intent"], plain(line))) if j % K == fold
                  else keep.append(line))
             block["examples"] = "".join(f"- {line}\n" for line in keep)
@@ -115,7 +125,7 @@ def parse_folds(retrain: bool = False) -> list[dict[str, Any]]:
         cat, questions = fold_catalogue(catalogue, fold)
         with tempfile.TemporaryDirectory(prefix=f"bench-dev-{fold}-") as tmp:
             data = Path(tmp) / "nlu"
-            intents = write_fold_nlu(cat, fold, data)
+            intents = write_fold_nlu(cat, fold, data, questions)
             config = raw_config(Path(tmp))
             nlu_bench.NLU_DATA = data
             try:
