@@ -22,7 +22,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import rasa_speedups
+from bot import nlu_components, rasa_speedups
 from core.log_redaction import install_log_redaction
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,8 @@ class CouncilChannel(InputChannel):
             if not _token_ok(request):
                 return response.json({"error": "unauthorised"}, status=401)
             agent = getattr(request.app.ctx, "agent", None)
-            ready = bool(agent is not None and agent.is_ready())
+            ready = bool(agent is not None and agent.is_ready()
+                         and not nlu_components.catalogue_index_building())
             return response.json({"status": "ok" if ready else "loading", "model": ready},
                                  status=200 if ready else 503)
 

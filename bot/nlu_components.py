@@ -206,6 +206,14 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
 
 
 URGENT = "safeguarding_concern"
+_building_indexes: set[int] = set()  # arbiters whose start-up index build is still running
+
+
+def catalogue_index_building() -> bool:
+    """True while a loaded model's catalogue index is still being built: the Rasa server
+    reports itself as loading until then (bot/input_channels.py), so nobody is answered by
+    intents the catalogue has not checked."""
+    return bool(_building_indexes)
 
 
 # --- the service catalogue competes with the intents ----------------------------------------------
@@ -241,9 +249,10 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
             "urgent_services_at": 1.1,  # the catalogue's safeguarding services' share that wins
             "veto_below": 0.0,  # an intent whose own services get less than this is overruled
             "refresh_seconds": 30,
-            # A message that arrives while the index is still being built at start-up waits
-            # for it (about 1-3 s, once): an unarbitrated intent could be a wrong answer.
-            "wait_for_index_seconds": 20,
+            # A message that arrives while the index is still being built at start-up (5-10 s;
+            # the health route says "loading" until then) waits this long for it, then goes
+            # unchecked: a resident is answered within 2 s even while Rasa restarts.
+            "wait_for_index_seconds": 1.0,
         }
 
     # Never overruled: a person, choices about the assistant, and the small talk.
@@ -271,6 +280,7 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
 
             # Build the catalogue index while the model loads, not on the first message.
             arbiter._building = True
+            _building_indexes.add(id(arbiter))
             threading.Thread(target=arbiter._build_first, name="catalogue-arbiter",
                              daemon=True).start()
         return arbiter
@@ -300,6 +310,7 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
             log.exception("catalogue arbiter: index not built at start-up")
         finally:
             self._building = False
+            _building_indexes.discard(id(self))
             self._ready.set()  # wake any waiting message: it retries or goes unchecked
 
     def _ready_index(self) -> Any:

@@ -241,13 +241,17 @@ def index_for(catalogue: Catalogue) -> CatalogueIndex:
     return index
 
 
-def warm_up(load: Any) -> None:
-    """Build the index in the background at process start, so the first resident does not
-    wait for it. `load` returns the catalogue in use."""
+def warm_up(load: Any, *, wait: bool = False) -> None:
+    """Build the index at process start, so the first resident does not wait for it (it takes
+    5-10 s). `load` returns the catalogue in use. With `wait`, build it before returning: a
+    server that has not started listening yet does not look healthy too early."""
     def build() -> None:
         try:
             index_for(load())
         except Exception:  # noqa: BLE001 - the first request builds it (or fails visibly)
             log.warning("catalogue index not built at start; it will be on first use")
 
-    threading.Thread(target=build, name="catalogue-index", daemon=True).start()
+    if wait:
+        build()
+    else:
+        threading.Thread(target=build, name="catalogue-index", daemon=True).start()

@@ -20,6 +20,7 @@ ticket reaches advisors who know the service (HandoffTicket.team).
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -211,6 +212,13 @@ class ActionSendLink(Action):
         return []
 
 
+def _in_action_server() -> bool:
+    """True in `python -m rasa_sdk`, which imports the actions before it starts listening."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return getattr(spec, "name", "") == "rasa_sdk.__main__"
+
+
 # The action server imports this module at start: build the catalogue index now, not on the
-# first resident's question (it takes a few seconds).
-warm_up(current_catalogue)
+# first resident's question (it takes 5-10 s, longer than the app waits for a reply). In the
+# action server, before it listens, so its /health (and the app's /healthz) wait for it.
+warm_up(current_catalogue, wait=_in_action_server())

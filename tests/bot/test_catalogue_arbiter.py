@@ -80,3 +80,32 @@ def test_a_failed_build_still_puts_concerns_first(monkeypatch):
     assert arbiter.decide("my dad hits me", ranking) == "safeguarding_concern"
     assert arbiter.decide("I need a skip permit",
                           _ranking(("parking_permit", 0.55), ("ask_service", 0.3))) is None
+
+
+def test_the_rasa_server_reports_loading_until_the_index_is_built(monkeypatch, sample_index):
+    """Rasa's health route (bot/input_channels.py) says "loading" while this is True, so the
+    app does not send residents to intents the catalogue has not checked yet."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+
+    from bot import nlu_components
+
+    release = threading.Event()
+
+    def slow_build(self):
+        release.wait(10)
+        self._index, self._loaded_at = sample_index, float("inf")
+        self._ready.set()
+        return sample_index
+
+    monkeypatch.setattr(CatalogueArbiter, "index", slow_build)
+    context = ExecutionContext(graph_schema=GraphSchema({}), is_finetuning=False)
+    arbiter = CatalogueArbiter.create({}, None, None, context)
+    assert nlu_components.catalogue_index_building()
+    release.set()
+    assert arbiter._ready.wait(10)
+    deadline = time.monotonic() + 5
+    while nlu_components.catalogue_index_building() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not nlu_components.catalogue_index_building()
+    ranking = _ranking(("parking_permit", 0.55), ("ask_service", 0.3))
+    assert arbiter.decide("I need a skip permit", ranking) == "ask_service"
