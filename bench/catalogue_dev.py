@@ -249,8 +249,6 @@ SEARCH = {  # the arbiter's settings (bot/nlu_components.py), then the retrieval
     "runner_up_at": (0.15, 0.25, 0.35),
     "safeguarding_at": (0.08, 0.1, 0.15, 0.2),
     "unless_service_at": (0.4, 0.5, 0.6, 0.7),
-    "urgent_services_at": (0.1, 0.15, 0.25, 0.4, 1.1),
-    "veto_below": (0.0, 0.02, 0.05, 0.1, 0.2),
     "ANSWER_AT": (0.3, 0.35, 0.4, 0.5, 0.6),
     "MARGIN": (0.05, 0.1, 0.15, 0.2, 0.3),
 }

@@ -32,8 +32,6 @@ from sklearn.linear_model import LogisticRegression
 
 log = logging.getLogger(__name__)
 _ARRAYS = "arrays.npz"
-CATALOGUE_INTENT = "ask_service"
-SUBCLASS = "::"  # "ask_service::bulky-waste": a class of its own, reported as ask_service
 _META = "meta.json"
 
 _CASE_REF = re.compile(r"\bhc\s*-?\s*[0-9]{6}\b", re.IGNORECASE)
@@ -72,9 +70,6 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             "max_iter": 3000,
             "ranking_length": 10,
             "normalise": True,
-            # Learn ask_service as one class per catalogue service, summed back at prediction
-            # (see _labels): measured in bench/catalogue_dev.py, recorded in config.yml.
-            "catalogue_subclasses": False,
             # "balanced" weighs each intent as if all had as many examples (ask_service has
             # ~20x the others'): measured in bench/catalogue_dev.py, recorded in config.yml.
             "class_weight": None,
@@ -92,11 +87,6 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         self._resource = resource
         self.vectorizers = vectorizers
         self.classifier = classifier
-
-    @property
-    def _intents(self) -> list[str]:
-        """The intent each of the classifier's classes stands for (a subclass's parent)."""
-        return [str(c).split(SUBCLASS, 1)[0] for c in self.classifier.classes_]
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -117,27 +107,9 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         self.classifier = LogisticRegression(C=float(self.config["C"]),
                                              max_iter=int(self.config["max_iter"]),
                                              class_weight=self.config["class_weight"])
-        self.classifier.fit(features, self._labels(examples))
+        self.classifier.fit(features, [e.get("intent") for e in examples])
         self.persist()
         return self._resource
-
-    def _labels(self, examples: list[Message]) -> list[str]:
-        """Each example's intent; with `catalogue_subclasses`, an ask_service example is
-        labelled with its catalogue service. ask_service is "any of 150+ other services": one
-        linear class cannot cover so many topics, so "gaming machine permit" leaned to
-        parking_permit; as one class per service it meets the gambling licence instead."""
-        intents = [str(e.get("intent")) for e in examples]
-        if not self.config["catalogue_subclasses"]:
-            return intents
-        from services.catalogue import load_sample
-
-        owner = {}
-        for service in load_sample().services:
-            for text in (service.title, *service.examples):
-                owner.setdefault(normalise(text), service.id)
-        return [f"{intent}{SUBCLASS}{owner[key]}"
-                if intent == CATALOGUE_INTENT and (key := normalise(e.get("text"))) in owner
-                else intent for intent, e in zip(intents, examples, strict=True)]
 
     # --- prediction ------------------------------------------------------------------------
 
@@ -154,12 +126,9 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             prepared = self._prepare(text)
             features = hstack([v.transform([prepared]) for v in self.vectorizers]).tocsr()
             probabilities = self.classifier.predict_proba(features)[0]
-            totals: dict[str, float] = {}
-            for name, p in zip(self._intents, probabilities, strict=True):
-                totals[name] = totals.get(name, 0.0) + float(p)
-            ordered = sorted(totals.items(), key=lambda item: -item[1])
-            ranking = [{"name": name, "confidence": p}
-                       for name, p in ordered[: int(self.config["ranking_length"])]]
+            order = np.argsort(probabilities)[::-1][: int(self.config["ranking_length"])]
+            ranking = [{"name": str(self.classifier.classes_[i]),
+                        "confidence": float(probabilities[i])} for i in order]
             message.set("intent", ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
         return messages
@@ -246,8 +215,6 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
             "runner_up_at": 0.25,   # ... or the intent's own share, when the catalogue is unsure
             "safeguarding_at": 0.15,  # safeguarding_concern's share that makes it win ...
             "unless_service_at": 0.5,  # ... unless the catalogue is this sure of another service
-            "urgent_services_at": 1.1,  # the catalogue's safeguarding services' share that wins
-            "veto_below": 0.0,  # an intent whose own services get less than this is overruled
             "refresh_seconds": 30,
             # A message that arrives while the index is still being built at start-up (5-10 s;
             # the health route says "loading" until then) waits this long for it, then goes
@@ -269,7 +236,6 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
         self._index: Any = None
         self._loaded_at = 0.0
         self._ready = threading.Event()  # set once the first index is built
-        self._building = False  # a start-up thread is building the first index
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -279,7 +245,6 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
             import threading
 
             # Build the catalogue index while the model loads, not on the first message.
-            arbiter._building = True
             _building_indexes.add(id(arbiter))
             threading.Thread(target=arbiter._build_first, name="catalogue-arbiter",
                              daemon=True).start()
@@ -309,13 +274,13 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
         except Exception:  # noqa: BLE001 - messages then try (and log) the build themselves
             log.exception("catalogue arbiter: index not built at start-up")
         finally:
-            self._building = False
             _building_indexes.discard(id(self))
             self._ready.set()  # wake any waiting message: it retries or goes unchecked
 
     def _ready_index(self) -> Any:
         """The index, waiting for the start-up build if it is still running."""
-        if self._building and not self._ready.wait(float(self.config["wait_for_index_seconds"])):
+        building = id(self) in _building_indexes
+        if building and not self._ready.wait(float(self.config["wait_for_index_seconds"])):
             log.warning("catalogue arbiter: index not ready; intents go unchecked")
             return None
         try:
@@ -349,17 +314,12 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
         index = self._ready_index()
         if index is None:  # the index could not be built: never miss a concern
             return URGENT if worried else None
-        services = index.catalogue.services
-        scores = index.scores(text)
-        best = int(scores.argmax())
-        service, probability = services[best], float(scores[best])
+        best = index.search(text, limit=1)
+        if not best:
+            return None
+        service, probability = best[0].service, best[0].score
         if worried and (service.intent == URGENT
                         or probability < float(self.config["unless_service_at"])):
-            return URGENT
-        # The catalogue's own safeguarding services (child, adult, domestic abuse) also count:
-        # "a child came to school with bruises again" may not look like the intent's examples.
-        urgent_share = sum(float(scores[i]) for i, s in enumerate(services) if s.intent == URGENT)
-        if urgent_share >= float(self.config["urgent_services_at"]):
             return URGENT
         if top in self._PROTECTED:
             return None
@@ -374,18 +334,12 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
             return None
         if top == "out_of_scope":
             return None
-        if confidence >= float(self.config["keep_intent_at"]):
-            return None
         # The catalogue is sure this is another service's business: that service's own intent,
         # or the catalogue's answer ("when is the garden bin emptied" is not a missed bin).
         claimed = service.intent or "ask_service"
-        if claimed != top and probability >= float(self.config["override_at"]):
+        if (claimed != top and probability >= float(self.config["override_at"])
+                and confidence < float(self.config["keep_intent_at"])):
             return claimed
-        # The catalogue gives the intent's own services almost no weight ("gaming machine
-        # permit" is not a parking permit): let the catalogue decide, or admit it does not know.
-        own = [i for i, s in enumerate(services) if s.intent == top]
-        if own and sum(float(scores[i]) for i in own) < float(self.config["veto_below"]):
-            return "ask_service"
         return None
 
 

@@ -52,18 +52,26 @@ def test_a_person_is_never_overruled(sample_index):
                                          ranking) is None
 
 
-def test_a_message_during_the_start_up_build_waits_for_the_index(sample_index):
+def _starting_arbiter(monkeypatch, index, release: threading.Event) -> CatalogueArbiter:
+    """An arbiter created as Rasa loads a model, whose index build finishes on `release`."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+
+    def slow_build(self):
+        release.wait(10)
+        self._index, self._loaded_at = index, float("inf")
+        self._ready.set()
+        return index
+
+    monkeypatch.setattr(CatalogueArbiter, "index", slow_build)
+    context = ExecutionContext(graph_schema=GraphSchema({}), is_finetuning=False)
+    return CatalogueArbiter.create({}, None, None, context)
+
+
+def test_a_message_during_the_start_up_build_waits_for_the_index(monkeypatch, sample_index):
     """The first resident after a restart gets the same decision as everyone after."""
-    arbiter = CatalogueArbiter({})
-    arbiter._building = True
-
-    def build_slowly() -> None:
-        time.sleep(0.3)
-        arbiter._index, arbiter._loaded_at = sample_index, float("inf")
-        arbiter._building = False
-        arbiter._ready.set()
-
-    threading.Thread(target=build_slowly).start()
+    release = threading.Event()
+    arbiter = _starting_arbiter(monkeypatch, sample_index, release)
+    threading.Timer(0.3, release.set).start()
     ranking = _ranking(("parking_permit", 0.55), ("ask_service", 0.3))
     assert arbiter.decide("I need a skip permit", ranking) == "ask_service"
 
@@ -85,21 +93,10 @@ def test_a_failed_build_still_puts_concerns_first(monkeypatch):
 def test_the_rasa_server_reports_loading_until_the_index_is_built(monkeypatch, sample_index):
     """Rasa's health route (bot/input_channels.py) says "loading" while this is True, so the
     app does not send residents to intents the catalogue has not checked yet."""
-    from rasa.engine.graph import ExecutionContext, GraphSchema
-
     from bot import nlu_components
 
     release = threading.Event()
-
-    def slow_build(self):
-        release.wait(10)
-        self._index, self._loaded_at = sample_index, float("inf")
-        self._ready.set()
-        return sample_index
-
-    monkeypatch.setattr(CatalogueArbiter, "index", slow_build)
-    context = ExecutionContext(graph_schema=GraphSchema({}), is_finetuning=False)
-    arbiter = CatalogueArbiter.create({}, None, None, context)
+    arbiter = _starting_arbiter(monkeypatch, sample_index, release)
     assert nlu_components.catalogue_index_building()
     release.set()
     assert arbiter._ready.wait(10)
