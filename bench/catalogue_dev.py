@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import re
 import shutil
 import sys
 import tempfile
@@ -28,6 +27,7 @@ import yaml
 
 from bench import nlu as nlu_bench
 from bench.catalogue import outcome, score_questions
+from bot.catalogue_training import block_examples, key, plain, render
 from services.catalogue import Catalogue, load_sample
 from services.catalogue_search import CatalogueIndex
 
@@ -35,12 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 URGENT = "safeguarding_concern"
 OUT = ROOT / "var" / "bench" / "dev"
 K = 3
-_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
 _GENERATED = "services.yml"  # ask_service: rebuilt per fold from the fold's catalogue
-
-
-def plain(example: str) -> str:
-    return _ANNOTATION.sub(lambda m: m.group(1) or m.group(2), example)
 
 
 def fold_catalogue(catalogue: Catalogue, fold: int) -> tuple[Catalogue, list[tuple[str, str]]]:
@@ -57,18 +52,12 @@ def fold_catalogue(catalogue: Catalogue, fold: int) -> tuple[Catalogue, list[tup
     return Catalogue(services, sample=catalogue.sample), held
 
 
-def _key(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower().replace("'", "")))
-
-
 def write_fold_nlu(catalogue: Catalogue, fold: int, to: Path,
                    questions: list[tuple[str, str]] = ()) -> list[tuple[str, str]]:
     """data/nlu without this fold's intent examples (written to `to`), and those examples.
     An intent example that is also one of the fold's held catalogue `questions` is left out
     too (and scored once, as the catalogue question)."""
-    from bot import catalogue_training
-
-    asked = {_key(t) for _, t in questions}
+    asked = {key(t) for _, t in questions}
     to.mkdir(parents=True)
     held: list[tuple[str, str]] = []
     for path in sorted(nlu_bench.NLU_DATA.glob("*.yml")):
@@ -78,17 +67,15 @@ def write_fold_nlu(catalogue: Catalogue, fold: int, to: Path,
         for block in doc.get("nlu") or []:
             if "intent" not in block:
                 continue
-            lines = [ln.strip().removeprefix("- ") for ln in
-                     str(block.get("examples") or "").splitlines() if ln.strip()]
             keep = []
-            for j, line in enumerate(lines):
-                if _key(plain(line)) in asked:
+            for j, line in enumerate(block_examples(block)):
+                if key(plain(line)) in asked:
                     continue
                 (held.append((block["intent"], plain(line))) if j % K == fold
                  else keep.append(line))
             block["examples"] = "".join(f"- {line}\n" for line in keep)
         (to / path.name).write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
-    (to / _GENERATED).write_text(catalogue_training.render(catalogue))
+    (to / _GENERATED).write_text(render(catalogue))
     return held
 
 

@@ -38,8 +38,21 @@ HEADER = (
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
 
 
-def _key(text: str) -> str:
+def key(text: str) -> str:
+    """What two examples share when they are the same question (case, punctuation aside)."""
     return " ".join(re.findall(r"[a-z0-9]+", text.lower().replace("'", "")))
+
+
+def plain(example: str) -> str:
+    """An example without its entity annotations: "[HR4 0LE](postcode)" -> "HR4 0LE"."""
+    return _ANNOTATION.sub(lambda m: m.group(1) or m.group(2), example)
+
+
+def block_examples(block: dict) -> list[str]:
+    """The example lines of one `nlu:` block, annotations kept."""
+    lines = (line.strip().removeprefix("- ").strip()
+             for line in str(block.get("examples") or "").splitlines())
+    return [line for line in lines if line]
 
 
 def _existing_examples() -> set[str]:
@@ -49,10 +62,7 @@ def _existing_examples() -> set[str]:
             continue
         doc = yaml.safe_load(path.read_text()) or {}
         for block in doc.get("nlu") or []:
-            for line in str(block.get("examples") or "").splitlines():
-                line = line.strip().removeprefix("- ").strip()
-                if line:
-                    seen.add(_key(_ANNOTATION.sub(lambda m: m.group(1) or m.group(2), line)))
+            seen.update(key(plain(line)) for line in block_examples(block))
     return seen
 
 
@@ -68,9 +78,9 @@ def examples(catalogue: Catalogue) -> dict[str, list[str]]:
         # ask_service swallow short in-domain messages: measured in bench/catalogue.py).
         texts = service.examples if service.intent else (service.title, *service.examples)
         for text in texts:
-            key = _key(text)
-            if key and key not in taken:
-                taken.add(key)
+            known = key(text)
+            if known and known not in taken:
+                taken.add(known)
                 out.setdefault(service.intent or INTENT, []).append(" ".join(text.split()))
     return out
 

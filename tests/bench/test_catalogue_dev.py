@@ -3,16 +3,11 @@ of the catalogue, out of ask_service's examples and out of the intents' files.""
 
 from __future__ import annotations
 
-import re
-
 import yaml
 
 from bench import catalogue_dev
+from bot.catalogue_training import block_examples, key, plain
 from services.catalogue import load_sample
-
-
-def _key(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower().replace("'", "")))
 
 
 def test_every_example_is_held_out_exactly_once():
@@ -30,11 +25,10 @@ def test_a_fold_trains_on_none_of_its_held_questions(tmp_path):
     trained = set()
     for path in (tmp_path / "nlu").glob("*.yml"):
         for block in (yaml.safe_load(path.read_text()) or {}).get("nlu") or []:
-            for line in str(block.get("examples") or "").splitlines():
-                trained.add(_key(catalogue_dev.plain(line.strip().removeprefix("- "))))
-    titles = {_key(s.title) for s in catalogue.services}  # a title is not an example question
+            trained.update(key(plain(line)) for line in block_examples(block))
+    titles = {key(s.title) for s in catalogue.services}  # a title is not an example question
     assert questions and intents
-    assert not {_key(t) for _, t in questions} & trained - titles
-    assert not {_key(t) for _, t in intents} & trained
+    assert not {key(t) for _, t in questions} & trained - titles
+    assert not {key(t) for _, t in intents} & trained
     kept = {e for s in fold_catalogue.services for e in s.examples}
     assert not {t for _, t in questions} & kept
