@@ -46,7 +46,10 @@ def fold_catalogue(catalogue: Catalogue, fold: int) -> tuple[Catalogue, list[tup
     for service in catalogue.services:
         keep = []
         for example in service.examples:
-            (held.append((service.id, example)) if i % K == fold else keep.append(example))
+            if i % K == fold:
+                held.append((service.id, example))
+            else:
+                keep.append(example)
             i += 1
         services.append(replace(service, examples=tuple(keep)))
     return Catalogue(services, sample=catalogue.sample), held
@@ -71,8 +74,10 @@ def write_fold_nlu(catalogue: Catalogue, fold: int, to: Path,
             for j, line in enumerate(block_examples(block)):
                 if key(plain(line)) in asked:
                     continue
-                (held.append((block["intent"], plain(line))) if j % K == fold
-                 else keep.append(line))
+                if j % K == fold:
+                    held.append((block["intent"], plain(line)))
+                else:
+                    keep.append(line)
             block["examples"] = "".join(f"- {line}\n" for line in keep)
         (to / path.name).write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
     (to / _GENERATED).write_text(render(catalogue))
