@@ -14,6 +14,7 @@ fallback and the catalogue's decision are then replayed here in seconds for each
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import shutil
@@ -182,10 +183,7 @@ def fold_indexes(catalogue: Catalogue) -> list[tuple[Catalogue, CatalogueIndex]]
     for fold in range(K):
         cat, _ = fold_catalogue(catalogue, fold)
         index = CatalogueIndex(cat)
-        scores_of = index._scores
-        remembered: dict[str, Any] = {}
-        index._scores = lambda text, f=scores_of, m=remembered: m.get(text) or m.setdefault(
-            text, f(text))
+        index._scores = functools.lru_cache(maxsize=None)(index._scores)
         out.append((cat, index))
     return out
 
