@@ -74,8 +74,18 @@ def supervised(tmp_path_factory):
         stack.wait_healthy()
         yield stack, conf, proc
     finally:
+        # A failed test must not leave a stack running: supervisord puts each process in its
+        # own group, so killing supervisord's group alone would orphan Rasa, actions and web.
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+            children = [_pid(conf, name) for name in ("rasa", "actions", "web", "worker")]
+            proc.send_signal(signal.SIGTERM)  # supervisord stops its processes, then itself
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+            for pid in children:
+                if pid and _alive(pid):
+                    os.kill(pid, signal.SIGKILL)
 
 
 def test_rasa_killed_under_supervisord_is_restarted_while_the_rest_keeps_serving(supervised):
