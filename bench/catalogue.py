@@ -41,6 +41,7 @@ SAFEGUARDING = ROOT / "tests" / "safeguarding_heldout.yml"
 OUT = ROOT / "var" / "bench"
 CATALOGUE_INTENTS = ("ask_service", "out_of_scope", "nlu_fallback")
 URGENT = "safeguarding_concern"
+CONCERN_CHECK = "concern_check"  # bot.nlu_components.CONCERN_CHECK (importing it loads Rasa)
 TARGETS = {"right_service": 0.85, "confidently_wrong": 0.02, "in_domain_macro_f1": 0.95,
            "p95_added_ms": 10.0, "safeguarding_recall": 1.0}
 # The examples from issue 12 that used to get a confident wrong answer.
@@ -68,8 +69,13 @@ ISSUE_EXAMPLES = [
 
 def outcome(catalogue: Catalogue, index: CatalogueIndex, text: str,
             parse: dict[str, Any]) -> tuple[str, list[str], float]:
-    """("answer" | "choose" | "unknown" | "other", service ids, seconds spent in retrieval)."""
+    """("answer" | "choose" | "check" | "unknown" | "other", service ids, seconds spent in
+    retrieval). "check": an uncertain concern, asked "is someone at risk of harm?" with the
+    service it may be about offered beside it (CatalogueArbiter)."""
     intent = (parse.get("intent") or {}).get("name")
+    check = parse.get(CONCERN_CHECK)
+    if intent == URGENT and check:
+        return "check", [check["service"]], 0.0
     if intent in CATALOGUE_INTENTS:
         started = time.perf_counter()
         decision = decide_for(index, text, intent)
@@ -99,15 +105,19 @@ def score_questions(catalogue: Catalogue, items: list[tuple[list[str], str]],
             counts["right" if right else "confidently_wrong"] += 1
             if not right:
                 wrong_examples.append({"text": text, "expected": expected, "got": ids[:2]})
-        elif kind == "choose":
+        elif kind in ("choose", "check"):
+            # A choice, not an answer: "is someone at risk?" offers one service beside the
+            # urgent queue. Neither is confidently wrong; only the offered service can be right.
             counts["right_in_choices" if set(expected) & set(ids) else "choices_without_it"] += 1
+            counts["checked"] += kind == "check"
         elif kind == "unknown":
             counts["dont_know"] += 1
         else:
             counts["other"] += 1
     n = len(items)
     return {"n": n, **{k: counts[k] for k in ("right", "right_in_choices", "confidently_wrong",
-                                              "choices_without_it", "dont_know", "other")},
+                                              "choices_without_it", "checked", "dont_know",
+                                              "other")},
             "rates": {k: round(v / n, 4) for k, v in counts.items()},
             "wrong_examples": wrong_examples}
 
@@ -186,6 +196,8 @@ def measure(without_negatives: bool = False) -> dict[str, Any]:
     missed = [t for t, (k, ids, _) in zip(safeguarding, s_out, strict=True)
               if not (k == "answer" and any(catalogue.get(i) and catalogue.get(i).intent == URGENT
                                             for i in ids))]
+    # Missed above; they reach the queue only if the resident answers "yes" to the check.
+    checked = [t for t, (k, _, _) in zip(safeguarding, s_out, strict=True) if k == "check"]
     gold = [e["intent"] for e in in_domain]
     predicted = [(p.get("intent") or {}).get("name") for p in d_parses]
     f1 = nlu_bench.intent_scores(gold, predicted)
@@ -206,7 +218,7 @@ def measure(without_negatives: bool = False) -> dict[str, Any]:
         "dont_know_on_questions": round(questions["dont_know"] / questions["n"], 4),
         "unknown": {"n": len(unknown), "honest": honest, "answered_wrongly": answered_unknown,
                     "honest_rate": round(honest / len(unknown), 4)},
-        "safeguarding": {"n": len(safeguarding), "missed": missed,
+        "safeguarding": {"n": len(safeguarding), "missed": missed, "checked_first": checked,
                          "recall": round(1 - len(missed) / len(safeguarding), 4)},
         "safeguarding_recall": round(1 - len(missed) / len(safeguarding), 4),
         "in_domain_macro_f1": f1["macro_f1"],
@@ -244,6 +256,8 @@ def table(r: dict[str, Any]) -> str:
          mark("confidently_wrong")),
         ("honest \"I don't know\" on catalogue questions", f"{r['dont_know_on_questions']:.1%}",
          "", ""),
+        ("asked \"is someone at risk of harm?\" first", f"{q.get('checked', 0)}/{q['n']}",
+         "", ""),
         ("honest \"I don't know\" on non-council questions",
          f"{r['unknown']['honest_rate']:.1%} ({r['unknown']['honest']}/{r['unknown']['n']})",
          "", ""),
@@ -272,6 +286,9 @@ def table(r: dict[str, Any]) -> str:
             f"{w['text']!r} -> {w['got'][0]}" for w in r["questions"]["wrong_examples"][:8]))
     if r["safeguarding"]["missed"]:
         lines.append("SAFEGUARDING MISSED: " + "; ".join(r["safeguarding"]["missed"]))
+    if r["safeguarding"].get("checked_first"):
+        lines.append("of which asked 'is someone at risk?' first (999 and the lines shown): "
+                     + "; ".join(r["safeguarding"]["checked_first"]))
     return "\n".join(lines)
 
 

@@ -148,18 +148,21 @@ def parse_folds(retrain: bool = False) -> list[dict[str, Any]]:
 def deployed_intent(arbiter: Any, text: str, ranking: list[dict[str, Any]],
                     threshold: float, ambiguity: float) -> dict[str, Any]:
     """What CatalogueArbiter then FallbackClassifier (config.yml) make of a raw ranking."""
-    from bot.nlu_components import _promote
+    from bot.nlu_components import CONCERN_CHECK, _promote
 
     if not ranking:
         return {"intent": {"name": "nlu_fallback"}}
-    winner = arbiter.decide(text, ranking)
+    winner, check = arbiter.judge(text, ranking)
     if winner and winner != ranking[0]["name"]:
         ranking = _promote(ranking, winner)
     top = float(ranking[0]["confidence"])
     second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
     if top < threshold or top - second < ambiguity:
         return {"intent": {"name": "nlu_fallback"}, "intent_ranking": ranking}
-    return {"intent": ranking[0], "intent_ranking": ranking}
+    parse = {"intent": ranking[0], "intent_ranking": ranking}
+    if check:
+        parse[CONCERN_CHECK] = {"service": check}
+    return parse
 
 
 def configured_arbiter() -> dict[str, Any]:
@@ -195,7 +198,7 @@ def evaluate(folds: list[dict[str, Any]], arbiter_config: dict[str, Any] | None 
     catalogue = load_sample()
     indexes = indexes or fold_indexes(catalogue)
     threshold, ambiguity = _fallback_settings()
-    items, outcomes, gold, predicted = [], [], [], []
+    items, outcomes, gold, predicted, checked = [], [], [], [], []
     for (cat, index), data in zip(indexes, folds, strict=True):
         arbiter = CatalogueArbiter(configured_arbiter() if arbiter_config is None
                                    else arbiter_config)
@@ -209,15 +212,20 @@ def evaluate(folds: list[dict[str, Any]], arbiter_config: dict[str, Any] | None 
             parse = deployed_intent(arbiter, text, ranking, threshold, ambiguity)
             gold.append(intent)
             predicted.append(parse["intent"]["name"])
+            checked.append(bool(parse.get("concern_check")))
     questions = score_questions(catalogue, items, outcomes)
     f1 = nlu_bench.intent_scores(gold, predicted)
-    concerns = [p for g, p in zip(gold, predicted, strict=True) if g == URGENT]
+    # Recall counts concerns passed STRAIGHT to the urgent queue: one asked "is someone at
+    # risk?" first is not counted, however likely the resident is to answer yes.
+    concerns = [p if not c else "checked" for g, p, c in zip(gold, predicted, checked,
+                                                              strict=True) if g == URGENT]
     n = questions["n"]
     return {
         "right_service": round(questions["right"] / n, 4),
         "right_or_choice": round((questions["right"] + questions["right_in_choices"]) / n, 4),
         "confidently_wrong": round(questions["confidently_wrong"] / n, 4),
         "dont_know": round(questions["dont_know"] / n, 4),
+        "checked": round(questions["checked"] / n, 4),
         "in_domain_macro_f1": f1["macro_f1"],
         "safeguarding_recall": round(concerns.count(URGENT) / max(1, len(concerns)), 4),
         "confusions": f1["top_confusions"][:8],
@@ -239,6 +247,8 @@ SEARCH = {  # the arbiter's settings (bot/nlu_components.py), then the retrieval
     "runner_up_at": (0.15, 0.25, 0.35),
     "safeguarding_at": (0.08, 0.1, 0.15, 0.2),
     "unless_service_at": (0.4, 0.5, 0.6, 0.7),
+    "check_below": (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4),
+    "offer_at": (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5),
     "ANSWER_AT": (0.3, 0.35, 0.4, 0.5, 0.6),
     "MARGIN": (0.05, 0.1, 0.15, 0.2, 0.3),
 }

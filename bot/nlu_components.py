@@ -175,6 +175,8 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
 
 
 URGENT = "safeguarding_concern"
+# Set on a message whose safeguarding concern is uncertain: {"service": "<catalogue id>"}.
+CONCERN_CHECK = "concern_check"
 _building_indexes: set[int] = set()  # arbiters whose start-up index build is still running
 
 
@@ -199,7 +201,11 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
     - ask_service that the catalogue says IS an intent's business ("I'm being evicted" ->
       the homelessness service, handled by housing_help) becomes that intent;
     - safeguarding keeps its recall: if safeguarding_concern is anywhere near the top of the
-      ranking, it wins (a missed concern is worse than an extra hand-over to a person).
+      ranking, it wins (a missed concern is worse than an extra hand-over to a person);
+    - unless its share is small and the catalogue offers a plausible service instead ("is my
+      child entitled to free school meals"): then it still wins, but the message carries
+      CONCERN_CHECK with that service, and action_safeguarding gives 999 and the safeguarding
+      lines and asks "Is someone at risk of harm?" before it passes anyone to the urgent queue.
 
     Decisions swap the two intents' confidences, so the ranking stays a ranking and the
     fallback threshold still applies. The catalogue comes from the database (an import takes
@@ -215,6 +221,9 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
             "runner_up_at": 0.25,   # ... or the intent's own share, when the catalogue is unsure
             "safeguarding_at": 0.15,  # safeguarding_concern's share that makes it win ...
             "unless_service_at": 0.5,  # ... unless the catalogue is this sure of another service
+            # Below this share, with a service at least `offer_at` likely, ask first (0: never).
+            "check_below": 0.0,
+            "offer_at": 0.3,
             "refresh_seconds": 30,
             # A message that arrives while the index is still being built at start-up (5-10 s;
             # the health route says "loading" until then) waits this long for it, then goes
@@ -295,52 +304,61 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
             ranking = list(message.get("intent_ranking") or [])
             if not text or not ranking:
                 continue
-            winner = self.decide(text, ranking)
+            winner, check = self.judge(text, ranking)
             if winner and winner != ranking[0]["name"]:
                 ranking = _promote(ranking, winner)
                 message.set("intent", ranking[0], add_to_output=True)
                 message.set("intent_ranking", ranking, add_to_output=True)
+            if check:
+                message.set(CONCERN_CHECK, {"service": check}, add_to_output=True)
         return messages
 
     def decide(self, text: str, ranking: list[dict[str, Any]]) -> str | None:
+        return self.judge(text, ranking)[0]
+
+    def judge(self, text: str, ranking: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+        """The intent that should win (None: leave the ranking alone), and for an uncertain
+        safeguarding concern the catalogue service to offer beside it."""
         top, confidence = ranking[0]["name"], float(ranking[0]["confidence"])
         safeguarding = next((float(r["confidence"]) for r in ranking
                              if r["name"] == URGENT), 0.0)
         if top in ("request_human", "opt_out_automation", URGENT):
-            return None
+            return None, None
         worried = safeguarding >= float(self.config["safeguarding_at"])
         if top in self._PROTECTED and not worried:
-            return None  # no look-up: small talk and choices stay as fast as before
+            return None, None  # no look-up: small talk and choices stay as fast as before
         index = self._ready_index()
         if index is None:  # the index could not be built: never miss a concern
-            return URGENT if worried else None
+            return (URGENT if worried else None), None
         best = index.search(text, limit=1)
         if not best:
-            return None
+            return None, None
         service, probability = best[0].service, best[0].score
         if worried and (service.intent == URGENT
                         or probability < float(self.config["unless_service_at"])):
-            return URGENT
+            unsure = (service.intent != URGENT and safeguarding < float(self.config["check_below"])
+                      and probability >= float(self.config["offer_at"]))
+            return URGENT, (service.id if unsure else None)
         if top in self._PROTECTED:
-            return None
+            return None, None
         if top == "ask_service":
             if service.intent and probability >= float(self.config["switch_at"]):
-                return service.intent
+                return service.intent, None
             runner_up = ranking[1] if len(ranking) > 1 else {"name": None, "confidence": 0.0}
             if (probability < float(self.config["switch_at"])
                     and runner_up["name"] not in self._PROTECTED | {"out_of_scope", None}
                     and float(runner_up["confidence"]) >= float(self.config["runner_up_at"])):
-                return str(runner_up["name"])
-            return None
+                return str(runner_up["name"]), None
+            return None, None
         if top == "out_of_scope":
-            return None
+            return None, None
         # The catalogue is sure this is another service's business: that service's own intent,
         # or the catalogue's answer ("when is the garden bin emptied" is not a missed bin).
         claimed = service.intent or "ask_service"
         if (claimed != top and probability >= float(self.config["override_at"])
                 and confidence < float(self.config["keep_intent_at"])):
-            return claimed
-        return None
+            return claimed, None
+        return None, None
 
 
 def _promote(ranking: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
