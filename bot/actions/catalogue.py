@@ -157,7 +157,24 @@ class ActionAnswerService(Action):
             events = say_answer(dispatcher, tracker, chosen)
         else:
             events = respond(dispatcher, tracker, decide(tracker, catalogue))
-        return leave_form(tracker) + events
+        return leave_form(tracker) + events + [SlotSet("concern_check", None)]
+
+
+class ActionNotAtRisk(Action):
+    """ "No" to "Is someone at risk of harm?" (action_safeguarding): the answer of the service
+    that was offered beside it."""
+
+    def name(self) -> str:
+        return "action_not_at_risk"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        offered = tracker.get_slot("service_choices") or []
+        service = current_catalogue().get(offered[0]) if offered else None
+        if service is None:
+            dispatcher.utter_message(response="utter_how_can_i_help")
+            return [SlotSet("concern_check", None)]
+        return say_answer(dispatcher, tracker, service) + [SlotSet("concern_check", None)]
 
 
 def answered_just_before(tracker: Tracker) -> bool:

@@ -78,6 +78,11 @@ _FILLER = {"please", "ok", "okay", "just", "now", "actually", "thanks", "thank",
            "um", "erm", "er"}
 
 
+# Set by CatalogueArbiter (bot/nlu_components.CONCERN_CHECK) on a message whose safeguarding
+# concern is uncertain: {"service": "<catalogue id>"}. Not imported from there: that loads Rasa.
+CONCERN_CHECK = "concern_check"
+
+
 def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 

@@ -9,10 +9,12 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import leave_form, send_handoff
+from bot.actions.catalogue import PERSON, channel_of, current_catalogue
+from bot.actions.common import CONCERN_CHECK, leave_form, send_handoff
+from services.catalogue import Service
 
 
 class _Handoff(Action, ABC):
@@ -41,12 +43,57 @@ class ActionHandoffHuman(_Handoff):
 
 class ActionSafeguarding(_Handoff):
     """Someone may be at risk: 999 and the safeguarding lines FIRST, then the most urgent
-    hand-over (Herefordshire's published numbers: children 01432 260800, adults 0800 234 6034)."""
+    hand-over (Herefordshire's published numbers: children 01432 260800, adults 0800 234 6034).
+
+    When the NLU is unsure (a small safeguarding share, and the catalogue offers a service it
+    may be about: "is my child entitled to free school meals"), 999 comes first and the
+    resident is asked "Is someone at risk of harm?": yes reaches the urgent queue, no gets
+    that service's answer (rules.yml), and a person is one button away."""
 
     response, reason, priority = "utter_safeguarding", "safeguarding", 1
 
     def name(self) -> str:
         return "action_safeguarding"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        service = uncertain_concern(tracker)
+        if service is None:
+            return await super().run(dispatcher, tracker, domain) + [SlotSet("concern_check",
+                                                                              None)]
+        buttons = [
+            {"title": "Yes, someone is at risk", "payload": "/safeguarding_concern"},
+            {"title": f"No, I'm asking about {service.title}",
+             "payload": f'/ask_service{{"service": "{service.id}"}}'},
+            PERSON,
+        ] if channel_of(tracker) == "webchat" else []
+        dispatcher.utter_message(response="utter_concern_check", service=service.title,
+                                 buttons=buttons)
+        return leave_form(tracker) + [
+            SlotSet("concern_check", True), SlotSet("service_choices", [service.id]),
+            SlotSet("likely_team", service.team), SlotSet("awaiting_feedback", None)]
+
+
+class ActionConcernConfirmed(_Handoff):
+    """ "Yes" to "Is someone at risk of harm?": 999, the lines and the urgent queue, as for a
+    sure concern (its own name, so its rule can clear concern_check)."""
+
+    response, reason, priority = "utter_safeguarding", "safeguarding", 1
+
+    def name(self) -> str:
+        return "action_concern_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        return await super().run(dispatcher, tracker, domain) + [SlotSet("concern_check", None)]
+
+
+def uncertain_concern(tracker: Tracker) -> Service | None:
+    """The service an uncertain concern may be about (CatalogueArbiter), else None."""
+    check = (tracker.latest_message or {}).get(CONCERN_CHECK) or {}
+    if not isinstance(check, dict) or not check.get("service"):
+        return None
+    return current_catalogue().get(str(check["service"]))
 
 
 class ActionHousingHelp(_Handoff):

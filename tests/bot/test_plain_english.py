@@ -51,6 +51,7 @@ SAMPLE_VALUES = {
     "contact_preference": "email",
     # "Did you mean ...?" (bot/actions/catalogue.py): service titles from the catalogue.
     "choices": "Bulky waste collection, or Household recycling centres",
+    "service": "Free school meals",
 }
 # Where a placeholder means something different in one response.
 SAMPLE_VALUES_FOR = {
