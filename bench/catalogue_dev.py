@@ -148,13 +148,12 @@ def parse_folds(retrain: bool = False) -> list[dict[str, Any]]:
 def deployed_intent(arbiter: Any, text: str, ranking: list[dict[str, Any]],
                     threshold: float, ambiguity: float) -> dict[str, Any]:
     """What CatalogueArbiter then FallbackClassifier (config.yml) make of a raw ranking."""
-    from bot.nlu_components import CONCERN_CHECK, _promote
+    from bot.nlu_components import CONCERN_CHECK, settle
 
     if not ranking:
         return {"intent": {"name": "nlu_fallback"}}
     winner, check = arbiter.judge(text, ranking)
-    if winner and winner != ranking[0]["name"]:
-        ranking = _promote(ranking, winner)
+    ranking = settle(ranking, winner)
     top = float(ranking[0]["confidence"])
     second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
     if top < threshold or top - second < ambiguity:

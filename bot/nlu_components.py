@@ -305,10 +305,10 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
             if not text or not ranking:
                 continue
             winner, check = self.judge(text, ranking)
-            if winner and winner != ranking[0]["name"]:
-                ranking = _promote(ranking, winner)
-                message.set("intent", ranking[0], add_to_output=True)
-                message.set("intent_ranking", ranking, add_to_output=True)
+            settled = settle(ranking, winner)
+            if settled != ranking:
+                message.set("intent", settled[0], add_to_output=True)
+                message.set("intent_ranking", settled, add_to_output=True)
             if check:
                 message.set(CONCERN_CHECK, {"service": check}, add_to_output=True)
         return messages
@@ -359,6 +359,25 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
                 and confidence < float(self.config["keep_intent_at"])):
             return claimed, None
         return None, None
+
+
+# A concern on top leads the next intent by at least this much, so FallbackClassifier's
+# ambiguity rule (config.yml: 0.02) never turns it into "not understood" ("someone is dealing
+# drugs from the lad's flat and he seems scared": safeguarding 0.46, ask_service 0.45).
+URGENT_LEAD = 0.05
+
+
+def settle(ranking: list[dict[str, Any]], winner: str | None) -> list[dict[str, Any]]:
+    """The ranking after the arbiter's decision: `winner` on top, and a concern on top clear
+    of a near tie. Unchanged (the same list) when there is nothing to do."""
+    if winner and winner != ranking[0]["name"]:
+        ranking = _promote(ranking, winner)
+    if ranking[0]["name"] == URGENT and len(ranking) > 1:
+        lead = float(ranking[0]["confidence"]) - float(ranking[1]["confidence"])
+        if lead < URGENT_LEAD:
+            ranking = [dict(r) for r in ranking]
+            ranking[0]["confidence"] = float(ranking[1]["confidence"]) + URGENT_LEAD
+    return ranking
 
 
 def _promote(ranking: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:

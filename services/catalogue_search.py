@@ -31,8 +31,10 @@ from services.catalogue import Catalogue, Service
 
 log = logging.getLogger(__name__)
 
-ANSWER_AT = 0.50     # the best service's probability needed to answer from it
-MARGIN = 0.20        # ... and how far ahead of the next service it must be
+# ANSWER_AT and MARGIN: chosen with CatalogueArbiter's settings by cross-validation of the whole
+# decision on training data (python -m bench.catalogue_dev --search; config.yml has the figures).
+ANSWER_AT = 0.40     # the best service's probability needed to answer from it
+MARGIN = 0.30        # ... and how far ahead of the next service it must be
 SUGGEST_AT = 0.12    # below this nothing is offered ("I don't know")
 CLOSE = 0.35         # services with at least this share of the best's probability are offered
 MAX_CHOICES = 3

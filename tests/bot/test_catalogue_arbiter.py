@@ -106,3 +106,24 @@ def test_the_rasa_server_reports_loading_until_the_index_is_built(monkeypatch, s
     assert not nlu_components.catalogue_index_building()
     ranking = _ranking(("parking_permit", 0.55), ("ask_service", 0.3))
     assert arbiter.decide("I need a skip permit", ranking) == "ask_service"
+
+
+def test_a_concern_in_a_near_tie_is_never_not_understood():
+    """FallbackClassifier (ambiguity 0.02) would turn a 0.46 / 0.45 tie into 'not understood'."""
+    from bot.nlu_components import URGENT_LEAD, settle
+
+    tied = _ranking(("safeguarding_concern", 0.46), ("ask_service", 0.45))
+    settled = settle(tied, None)
+    assert settled[0]["name"] == "safeguarding_concern"
+    assert settled[0]["confidence"] - settled[1]["confidence"] >= URGENT_LEAD - 1e-9 > 0.02
+    promoted = settle(_ranking(("ask_service", 0.5), ("safeguarding_concern", 0.45)),
+                      "safeguarding_concern")
+    assert promoted[0]["name"] == "safeguarding_concern"
+    assert promoted[0]["confidence"] - promoted[1]["confidence"] >= URGENT_LEAD - 1e-9
+
+
+def test_settling_leaves_other_rankings_alone():
+    from bot.nlu_components import settle
+
+    ranking = _ranking(("report_pothole", 0.46), ("ask_service", 0.45))
+    assert settle(ranking, None) is ranking
