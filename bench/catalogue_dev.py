@@ -198,6 +198,7 @@ def evaluate(folds: list[dict[str, Any]], arbiter_config: dict[str, Any] | None 
     indexes = indexes or fold_indexes(catalogue)
     threshold, ambiguity = _fallback_settings()
     items, outcomes, gold, predicted, checked = [], [], [], [], []
+    unknown: list[str] = []  # the outcome for each held non-council (out_of_scope) example
     for (cat, index), data in zip(indexes, folds, strict=True):
         arbiter = CatalogueArbiter(configured_arbiter() if arbiter_config is None
                                    else arbiter_config)
@@ -212,6 +213,8 @@ def evaluate(folds: list[dict[str, Any]], arbiter_config: dict[str, Any] | None 
             gold.append(intent)
             predicted.append(parse["intent"]["name"])
             checked.append(bool(parse.get("concern_check")))
+            if intent == "out_of_scope":
+                unknown.append(outcome(cat, index, text, parse)[0])
     questions = score_questions(catalogue, items, outcomes)
     f1 = nlu_bench.intent_scores(gold, predicted)
     # Recall counts concerns passed STRAIGHT to the urgent queue: one asked "is someone at
@@ -219,10 +222,15 @@ def evaluate(folds: list[dict[str, Any]], arbiter_config: dict[str, Any] | None 
     concerns = [p if not c else "checked" for g, p, c in zip(gold, predicted, checked,
                                                               strict=True) if g == URGENT]
     n = questions["n"]
+    # As bench.catalogue defines it: wrong answers to council questions, plus any answer (a
+    # service's, or an intent's form) to a question that is not the council's business.
+    answered_unknown = unknown.count("answer")
     return {
         "right_service": round(questions["right"] / n, 4),
         "right_or_choice": round((questions["right"] + questions["right_in_choices"]) / n, 4),
-        "confidently_wrong": round(questions["confidently_wrong"] / n, 4),
+        "confidently_wrong": round((questions["confidently_wrong"] + answered_unknown)
+                                   / (n + len(unknown)), 4),
+        "honest_on_unknown": round(1 - answered_unknown / max(1, len(unknown)), 4),
         "dont_know": round(questions["dont_know"] / n, 4),
         "checked": round(questions["checked"] / n, 4),
         "in_domain_macro_f1": f1["macro_f1"],
@@ -235,6 +243,7 @@ def evaluate(folds: list[dict[str, Any]], arbiter_config: dict[str, Any] | None 
 def line(name: str, r: dict[str, Any]) -> str:
     return (f"{name:40s} right {r['right_service']:.1%}  right/choice {r['right_or_choice']:.1%}  "
             f"wrong {r['confidently_wrong']:.1%}  don't know {r['dont_know']:.1%}  "
+            f"non-council honest {r['honest_on_unknown']:.0%}  "
             f"in-domain F1 {r['in_domain_macro_f1']:.3f}  "
             f"safeguarding {r['safeguarding_recall']:.0%}")
 
