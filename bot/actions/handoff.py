@@ -74,18 +74,12 @@ class ActionSafeguarding(_Handoff):
             SlotSet("likely_team", service.team), SlotSet("awaiting_feedback", None)]
 
 
-class ActionConcernConfirmed(_Handoff):
-    """ "Yes" to "Is someone at risk of harm?": 999, the lines and the urgent queue, as for a
-    sure concern (its own name, so its rule can clear concern_check)."""
-
-    response, reason, priority = "utter_safeguarding", "safeguarding", 1
+class ActionConcernConfirmed(ActionSafeguarding):
+    """ "Yes" to "Is someone at risk of harm?": a "yes" is never itself uncertain, so this is
+    999, the lines and the urgent queue. Its own name lets its rule clear concern_check."""
 
     def name(self) -> str:
         return "action_concern_confirmed"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        return await super().run(dispatcher, tracker, domain) + [SlotSet("concern_check", None)]
 
 
 def uncertain_concern(tracker: Tracker) -> Service | None:
