@@ -127,9 +127,7 @@ def _arbiter_time(index: CatalogueIndex, texts: list[str],
     """Milliseconds CatalogueArbiter adds to each message (its catalogue look-up)."""
     from bot.nlu_components import CatalogueArbiter
 
-    arbiter = CatalogueArbiter({})
-    arbiter._index, arbiter._loaded_at = index, float("inf")  # already loaded, never stale
-    arbiter._ready.set()
+    arbiter = CatalogueArbiter.with_index({}, index)
     out = []
     for text, parse in zip(texts, parses, strict=True):
         # The ranking before the arbiter: rebuilt from the parse (the order is what matters).

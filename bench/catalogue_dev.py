@@ -200,10 +200,8 @@ def evaluate(folds: list[dict[str, Any]], arbiter_config: dict[str, Any] | None 
     items, outcomes, gold, predicted, checked = [], [], [], [], []
     unknown: list[str] = []  # the outcome for each held non-council (out_of_scope) example
     for (cat, index), data in zip(indexes, folds, strict=True):
-        arbiter = CatalogueArbiter(configured_arbiter() if arbiter_config is None
-                                   else arbiter_config)
-        arbiter._index, arbiter._loaded_at = index, float("inf")
-        arbiter._ready.set()
+        arbiter = CatalogueArbiter.with_index(
+            configured_arbiter() if arbiter_config is None else arbiter_config, index)
         for sid, text, ranking in data["questions"]:
             parse = deployed_intent(arbiter, text, ranking, threshold, ambiguity)
             items.append(([sid], text))

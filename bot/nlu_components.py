@@ -247,6 +247,14 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
         self._ready = threading.Event()  # set once the first index is built
 
     @classmethod
+    def with_index(cls, config: dict[str, Any], index: Any) -> CatalogueArbiter:
+        """An arbiter deciding with an index already built, never refreshed (benches, tests)."""
+        arbiter = cls(config)
+        arbiter._index, arbiter._loaded_at = index, float("inf")
+        arbiter._ready.set()
+        return arbiter
+
+    @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> CatalogueArbiter:
         arbiter = cls(config)

@@ -31,6 +31,20 @@ def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
 
 
+@pytest.fixture(scope="module")
+def sample_index():
+    """The retrieval index of the shipped sample catalogue (built once a module)."""
+    from services.catalogue import load_sample
+    from services.catalogue_search import index_for
+
+    return index_for(load_sample())
+
+
+def intent_ranking(*pairs: tuple[str, float]) -> list[dict]:
+    """An NLU intent ranking, best first: intent_ranking(("ask_service", 0.6), ...)."""
+    return [{"name": n, "confidence": c} for n, c in pairs]
+
+
 def user_event(
     text: str, intent: str | None, entities: list[dict] | None = None, channel: str = "webchat"
 ) -> dict[str, Any]:

@@ -7,47 +7,32 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
-
 from bot.nlu_components import CatalogueArbiter
-from services.catalogue import load_sample
-from services.catalogue_search import index_for
-
-
-@pytest.fixture(scope="module")
-def sample_index():
-    return index_for(load_sample())
+from tests.bot.conftest import intent_ranking
 
 
 def _arbiter(index) -> CatalogueArbiter:
-    arbiter = CatalogueArbiter({})
-    arbiter._index, arbiter._loaded_at = index, float("inf")
-    arbiter._ready.set()
-    return arbiter
-
-
-def _ranking(*pairs: tuple[str, float]) -> list[dict]:
-    return [{"name": n, "confidence": c} for n, c in pairs]
+    return CatalogueArbiter.with_index({}, index)
 
 
 def test_a_skip_permit_is_not_a_parking_permit(sample_index):
-    ranking = _ranking(("parking_permit", 0.55), ("ask_service", 0.3))
+    ranking = intent_ranking(("parking_permit", 0.55), ("ask_service", 0.3))
     assert _arbiter(sample_index).decide("I need a skip permit", ranking) == "ask_service"
 
 
 def test_a_sure_intent_is_left_alone(sample_index):
-    ranking = _ranking(("report_pothole", 0.95), ("ask_service", 0.03))
+    ranking = intent_ranking(("report_pothole", 0.95), ("ask_service", 0.03))
     assert _arbiter(sample_index).decide("there is a pothole on my road", ranking) is None
 
 
 def test_a_concern_near_the_top_reaches_the_urgent_queue(sample_index):
-    ranking = _ranking(("ask_service", 0.6), ("safeguarding_concern", 0.3))
+    ranking = intent_ranking(("ask_service", 0.6), ("safeguarding_concern", 0.3))
     decided = _arbiter(sample_index).decide("I think my neighbour's child is being hurt", ranking)
     assert decided == "safeguarding_concern"
 
 
 def test_a_person_is_never_overruled(sample_index):
-    ranking = _ranking(("request_human", 0.5), ("ask_service", 0.4))
+    ranking = intent_ranking(("request_human", 0.5), ("ask_service", 0.4))
     assert _arbiter(sample_index).decide("can I talk to someone about bulky waste",
                                          ranking) is None
 
@@ -72,7 +57,7 @@ def test_a_message_during_the_start_up_build_waits_for_the_index(monkeypatch, sa
     release = threading.Event()
     arbiter = _starting_arbiter(monkeypatch, sample_index, release)
     threading.Timer(0.3, release.set).start()
-    ranking = _ranking(("parking_permit", 0.55), ("ask_service", 0.3))
+    ranking = intent_ranking(("parking_permit", 0.55), ("ask_service", 0.3))
     assert arbiter.decide("I need a skip permit", ranking) == "ask_service"
 
 
@@ -84,10 +69,10 @@ def test_a_failed_build_still_puts_concerns_first(monkeypatch):
 
     monkeypatch.setattr(arbiter, "index", broken)
     arbiter._build_first()
-    ranking = _ranking(("ask_service", 0.6), ("safeguarding_concern", 0.3))
+    ranking = intent_ranking(("ask_service", 0.6), ("safeguarding_concern", 0.3))
     assert arbiter.decide("my dad hits me", ranking) == "safeguarding_concern"
     assert arbiter.decide("I need a skip permit",
-                          _ranking(("parking_permit", 0.55), ("ask_service", 0.3))) is None
+                          intent_ranking(("parking_permit", 0.55), ("ask_service", 0.3))) is None
 
 
 def test_the_rasa_server_reports_loading_until_the_index_is_built(monkeypatch, sample_index):
@@ -104,7 +89,7 @@ def test_the_rasa_server_reports_loading_until_the_index_is_built(monkeypatch, s
     while nlu_components.catalogue_index_building() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not nlu_components.catalogue_index_building()
-    ranking = _ranking(("parking_permit", 0.55), ("ask_service", 0.3))
+    ranking = intent_ranking(("parking_permit", 0.55), ("ask_service", 0.3))
     assert arbiter.decide("I need a skip permit", ranking) == "ask_service"
 
 
@@ -112,11 +97,11 @@ def test_a_concern_in_a_near_tie_is_never_not_understood():
     """FallbackClassifier (ambiguity 0.02) would turn a 0.46 / 0.45 tie into 'not understood'."""
     from bot.nlu_components import URGENT_LEAD, settle
 
-    tied = _ranking(("safeguarding_concern", 0.46), ("ask_service", 0.45))
+    tied = intent_ranking(("safeguarding_concern", 0.46), ("ask_service", 0.45))
     settled = settle(tied, None)
     assert settled[0]["name"] == "safeguarding_concern"
     assert settled[0]["confidence"] - settled[1]["confidence"] >= URGENT_LEAD - 1e-9 > 0.02
-    promoted = settle(_ranking(("ask_service", 0.5), ("safeguarding_concern", 0.45)),
+    promoted = settle(intent_ranking(("ask_service", 0.5), ("safeguarding_concern", 0.45)),
                       "safeguarding_concern")
     assert promoted[0]["name"] == "safeguarding_concern"
     assert promoted[0]["confidence"] - promoted[1]["confidence"] >= URGENT_LEAD - 1e-9
@@ -125,5 +110,5 @@ def test_a_concern_in_a_near_tie_is_never_not_understood():
 def test_settling_leaves_other_rankings_alone():
     from bot.nlu_components import settle
 
-    ranking = _ranking(("report_pothole", 0.46), ("ask_service", 0.45))
+    ranking = intent_ranking(("report_pothole", 0.46), ("ask_service", 0.45))
     assert settle(ranking, None) is ranking

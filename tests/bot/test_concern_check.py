@@ -10,9 +10,7 @@ from bot.actions import common
 from bot.actions.catalogue import ActionNotAtRisk
 from bot.actions.handoff import ActionConcernConfirmed, ActionSafeguarding
 from bot.nlu_components import CONCERN_CHECK, CatalogueArbiter
-from services.catalogue import load_sample
-from services.catalogue_search import index_for
-from tests.bot.conftest import make_tracker, responses, run, signals
+from tests.bot.conftest import intent_ranking, make_tracker, responses, run, signals
 
 SCHOOL_MEALS = "is my child entitled to free school meals"
 
@@ -36,8 +34,10 @@ def _said(dispatcher, domain, channel: str = "") -> str:
     return text.format(service=message["service"])
 
 
-def test_the_key_is_the_same_in_the_nlu_and_the_actions():
-    assert common.CONCERN_CHECK == CONCERN_CHECK
+def test_the_key_is_the_same_in_the_nlu_the_actions_and_the_bench():
+    from bench import catalogue as bench
+
+    assert common.CONCERN_CHECK == bench.CONCERN_CHECK == CONCERN_CHECK
 
 
 def test_the_web_gets_999_first_then_the_question_with_yes_no_and_a_person(
@@ -110,45 +110,33 @@ def test_no_with_nothing_offered_asks_how_to_help(bot_db, dispatcher, domain):
 # --- when the NLU asks first ----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def sample_index():
-    return index_for(load_sample())
-
-
 def _arbiter(index, **config) -> CatalogueArbiter:
     # unless_service_at 0.99: the catalogue is 95% sure of free school meals, which on its own
     # (at the configured 0.6) would already overrule the concern; here the share decides.
-    arbiter = CatalogueArbiter({"unless_service_at": 0.99, **config})
-    arbiter._index, arbiter._loaded_at = index, float("inf")
-    arbiter._ready.set()
-    return arbiter
-
-
-def _ranking(*pairs: tuple[str, float]) -> list[dict]:
-    return [{"name": n, "confidence": c} for n, c in pairs]
+    return CatalogueArbiter.with_index({"unless_service_at": 0.99, **config}, index)
 
 
 def test_a_small_share_beside_a_likely_service_is_checked(sample_index):
-    ranking = _ranking(("ask_service", 0.8), ("safeguarding_concern", 0.12))
+    ranking = intent_ranking(("ask_service", 0.8), ("safeguarding_concern", 0.12))
     arbiter = _arbiter(sample_index, check_below=0.2, offer_at=0.3, safeguarding_at=0.08)
     assert arbiter.judge(SCHOOL_MEALS, ranking) == ("safeguarding_concern", "free-school-meals")
 
 
 def test_a_large_share_goes_straight_to_the_queue(sample_index):
-    ranking = _ranking(("ask_service", 0.6), ("safeguarding_concern", 0.35))
+    ranking = intent_ranking(("ask_service", 0.6), ("safeguarding_concern", 0.35))
     arbiter = _arbiter(sample_index, check_below=0.2, offer_at=0.3, safeguarding_at=0.08)
     assert arbiter.judge(SCHOOL_MEALS, ranking) == ("safeguarding_concern", None)
 
 
 def test_a_concern_about_a_safeguarding_service_is_never_checked(sample_index):
-    ranking = _ranking(("ask_service", 0.8), ("safeguarding_concern", 0.1))
+    ranking = intent_ranking(("ask_service", 0.8), ("safeguarding_concern", 0.1))
     arbiter = _arbiter(sample_index, check_below=0.2, offer_at=0.0, safeguarding_at=0.08)
     winner, check = arbiter.judge("I think the child next door is being hurt", ranking)
     assert (winner, check) == ("safeguarding_concern", None)
 
 
 def test_checking_is_off_unless_configured(sample_index):
-    ranking = _ranking(("ask_service", 0.8), ("safeguarding_concern", 0.12))
+    ranking = intent_ranking(("ask_service", 0.8), ("safeguarding_concern", 0.12))
     arbiter = _arbiter(sample_index, safeguarding_at=0.08)
     assert arbiter.judge(SCHOOL_MEALS, ranking) == ("safeguarding_concern", None)
 
@@ -156,7 +144,7 @@ def test_checking_is_off_unless_configured(sample_index):
 def test_the_check_reaches_the_message_rasa_sends_to_the_actions(sample_index):
     from rasa.shared.nlu.training_data.message import Message
 
-    ranking = _ranking(("ask_service", 0.8), ("safeguarding_concern", 0.12))
+    ranking = intent_ranking(("ask_service", 0.8), ("safeguarding_concern", 0.12))
     message = Message(data={"text": SCHOOL_MEALS, "intent": ranking[0],
                             "intent_ranking": ranking})
     arbiter = _arbiter(sample_index, check_below=0.2, offer_at=0.3, safeguarding_at=0.08)
