@@ -370,6 +370,8 @@ def sms_body(replies: Sequence[Any], footer: str | None = None) -> tuple[str, li
             payloads.append(button["payload"])
             lines.append(f"Reply {len(payloads)} for {button['title'].translate(_PLAIN)}")
     text = "\n\n".join(t for t in texts if t)
+    if footer and footer in text:  # the reply already says it ("... Reply PERSON to ...")
+        footer = None
     options = "\n".join(lines)
     candidate = "\n".join(p for p in (text, options, footer or "") if p)
     limit = sms_limit(candidate)

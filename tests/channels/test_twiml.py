@@ -104,6 +104,12 @@ def test_sms_body_joins_replies_and_numbers_buttons():
     assert payloads == ["/bins", "/roads"]
 
 
+def test_sms_body_does_not_repeat_a_footer_the_reply_already_ends_with():
+    body, _ = twiml.sms_body([Reply("Sorry, I can't help with that. Reply PERSON to talk to "
+                                    "someone.")], footer="Reply PERSON to talk to someone.")
+    assert body == "Sorry, I can't help with that. Reply PERSON to talk to someone."
+
+
 def test_sms_body_keeps_to_three_segments_and_keeps_the_options():
     body, payloads = twiml.sms_body([Reply("word " * 300, [{"title": "Bins", "payload": "/b"}])])
     assert len(body) <= 459 and body.endswith("...\nReply 1 for Bins")
