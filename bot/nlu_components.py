@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,11 +27,16 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from scipy.sparse import hstack
+from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from services.catalogue_search import STOP_WORDS
+from services.word_vectors import WordVectors
+from services.word_vectors import load as load_word_vectors
+
 log = logging.getLogger(__name__)
+_ROOT = Path(__file__).resolve().parent.parent
 _ARRAYS = "arrays.npz"
 _META = "meta.json"
 
@@ -54,6 +60,11 @@ def normalise(text: str) -> str:
     return " ".join(_EXPAND.get(w, w) for w in re.findall(r"[a-z0-9]+", text))
 
 
+def _repo_path(path: str) -> Path:
+    """A configured path, relative to the repository (where config.yml is) unless absolute."""
+    return Path(path) if Path(path).is_absolute() else _ROOT / path
+
+
 def _vectorizer(analyzer: str, ngrams: list[int]) -> TfidfVectorizer:
     return TfidfVectorizer(lowercase=True, analyzer=analyzer, ngram_range=tuple(ngrams),
                            sublinear_tf=True, dtype=np.float64)
@@ -73,6 +84,10 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             # "balanced" weighs each intent as if all had as many examples (ask_service has
             # ~20x the others'): measured in bench/catalogue_dev.py, recorded in config.yml.
             "class_weight": None,
+            # A table of word vectors (services/word_vectors.py): each message's mean vector,
+            # times vector_scale, joins the TF-IDF features. None: spellings only.
+            "word_vectors": None,
+            "vector_scale": 1.0,
         }
 
     @staticmethod
@@ -81,12 +96,14 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  vectorizers: list[TfidfVectorizer] | None = None,
-                 classifier: LogisticRegression | None = None) -> None:
+                 classifier: LogisticRegression | None = None,
+                 word_vectors: WordVectors | None = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self.vectorizers = vectorizers
         self.classifier = classifier
+        self.word_vectors = word_vectors
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -103,7 +120,9 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         texts = [self._prepare(e.get("text")) for e in examples]
         self.vectorizers = [_vectorizer("word", self.config["word_ngrams"]),
                             _vectorizer("char_wb", self.config["char_ngrams"])]
-        features = hstack([v.fit_transform(texts) for v in self.vectorizers]).tocsr()
+        if self.config["word_vectors"]:
+            self.word_vectors = load_word_vectors(_repo_path(self.config["word_vectors"]))
+        features = self._features(texts, fit=True)
         self.classifier = LogisticRegression(C=float(self.config["C"]),
                                              max_iter=int(self.config["max_iter"]),
                                              class_weight=self.config["class_weight"])
@@ -116,6 +135,14 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
     def _prepare(self, text: str) -> str:
         return normalise(text) if self.config["normalise"] else text
 
+    def _features(self, texts: list[str], fit: bool = False) -> csr_matrix:
+        """TF-IDF word and character n-grams, then (if configured) the mean word vector."""
+        parts = [v.fit_transform(texts) if fit else v.transform(texts) for v in self.vectorizers]
+        if self.word_vectors is not None:
+            means = self.word_vectors.mean(texts, skip=STOP_WORDS)
+            parts.append(csr_matrix(means * float(self.config["vector_scale"])))
+        return hstack(parts).tocsr()
+
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get("text")
@@ -123,8 +150,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
                 message.set("intent", {"name": None, "confidence": 0.0}, add_to_output=True)
                 message.set("intent_ranking", [], add_to_output=True)
                 continue
-            prepared = self._prepare(text)
-            features = hstack([v.transform([prepared]) for v in self.vectorizers]).tocsr()
+            features = self._features([self._prepare(text)])
             probabilities = self.classifier.predict_proba(features)[0]
             order = np.argsort(probabilities)[::-1][: int(self.config["ranking_length"])]
             ranking = [{"name": str(self.classifier.classes_[i]),
@@ -148,6 +174,9 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
                     "analyzer": v.analyzer, "ngram_range": list(v.ngram_range),
                     "vocabulary": {term: int(index) for term, index in v.vocabulary_.items()},
                 })
+            if self.word_vectors is not None:  # the model carries its own copy of the table
+                arrays["vector_words"] = self.word_vectors.words
+                arrays["vector_table"] = self.word_vectors.vectors.astype(np.float16)
             np.savez(directory / _ARRAYS, **arrays)
             (directory / _META).write_text(json.dumps(meta))
 
@@ -168,10 +197,12 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
                     classifier.classes_ = np.array(meta["classes"])
                     classifier.coef_ = arrays["coef"]
                     classifier.intercept_ = arrays["intercept"]
+                    vectors = (WordVectors(arrays["vector_words"], arrays["vector_table"])
+                               if "vector_words" in arrays.files else None)
         except (ValueError, FileNotFoundError, KeyError):
             log.debug("TfidfIntentClassifier: no trained model in %s", resource.name)
             return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, vectorizers, classifier)
+        return cls(config, model_storage, resource, vectorizers, classifier, vectors)
 
 
 URGENT = "safeguarding_concern"
@@ -205,7 +236,9 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
     - unless its share is small and the catalogue offers a plausible service instead ("is my
       child entitled to free school meals"): then it still wins, but the message carries
       CONCERN_CHECK with that service, and action_safeguarding gives 999 and the safeguarding
-      lines and asks "Is someone at risk of harm?" before it passes anyone to the urgent queue.
+      lines and asks "Is someone at risk of harm?" before it passes anyone to the urgent queue;
+    - the catalogue's certainty about another service never drops a concern (a concern on top
+      is never overruled at all): it is asked as above, with that service offered for "no".
 
     Decisions swap the two intents' confidences, so the ranking stays a ranking and the
     fallback threshold still applies. The catalogue comes from the database (an import takes
@@ -221,6 +254,9 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
             "runner_up_at": 0.25,   # ... or the intent's own share, when the catalogue is unsure
             "safeguarding_at": 0.15,  # safeguarding_concern's share that makes it win ...
             "unless_service_at": 0.5,  # ... unless the catalogue is this sure of another service
+            # When the catalogue does overrule a concern, still give 999 and ask "Is someone at
+            # risk of harm?" first: a possible concern is never silently dropped.
+            "check_when_overruled": True,
             # Below this share, with a service at least `offer_at` likely, ask first (0: never).
             "check_below": 0.0,
             "offer_at": 0.3,
@@ -347,6 +383,10 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
             unsure = (service.intent != URGENT and safeguarding < float(self.config["check_below"])
                       and probability >= float(self.config["offer_at"]))
             return URGENT, (service.id if unsure else None)
+        if worried and self.config["check_when_overruled"]:
+            # "my carer hits me": the catalogue is sure it is about the carers service, which
+            # knows nothing of harm. Ask, with that service offered for "no"; never drop it.
+            return URGENT, service.id
         if top in self._PROTECTED:
             return None, None
         if top == "ask_service":

@@ -22,18 +22,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.sparse import hstack
+from scipy.sparse import csr_matrix, hstack
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from services.catalogue import Catalogue, Service
+from services.word_vectors import load as load_word_vectors
 
 log = logging.getLogger(__name__)
 
 # ANSWER_AT and MARGIN: chosen with CatalogueArbiter's settings by cross-validation of the whole
 # decision on training data (python -m bench.catalogue_dev --search; config.yml has the figures).
-ANSWER_AT = 0.40     # the best service's probability needed to answer from it
+ANSWER_AT = 0.60     # the best service's probability needed to answer from it
 MARGIN = 0.30        # ... and how far ahead of the next service it must be
 SUGGEST_AT = 0.12    # below this nothing is offered ("I don't know")
 CLOSE = 0.35         # services with at least this share of the best's probability are offered
@@ -41,8 +42,9 @@ MAX_CHOICES = 3
 SIMILAR_AT = 0.15    # a question sharing less than this with every catalogue phrase is unknown
 TEAM_AT = 0.10       # an unanswered question goes to the closest team only if this close
 CLASSIFIER_C = 20.0
+VECTOR_SCALE = 1.0   # weight of each phrase's mean word vector (services/word_vectors.py); 0: off
 
-_STOP = frozenset("""
+STOP_WORDS = frozenset("""
 a an the i me my im we our us you your yours it its is are was were be been am do does did
 doing have has had can could would should will shall may might must to of in on at for from
 by with about as into like than then so if or and but not no nor how what when where which who
@@ -68,7 +70,7 @@ def _stem(word: str) -> str:
 
 
 def _content_words(text: str) -> list[str]:
-    return [_stem(w) for w in normalise(text).split() if w not in _STOP]
+    return [_stem(w) for w in normalise(text).split() if w not in STOP_WORDS]
 
 
 def _content_text(text: str) -> str:
@@ -128,11 +130,17 @@ class CatalogueIndex:
         word_matrix = self._words.fit_transform(docs)
         char_matrix = self._chars.fit_transform(docs)
         self._word_matrix = word_matrix
-        features = hstack([word_matrix, char_matrix]).tocsr()
+        self._vectors = load_word_vectors() if VECTOR_SCALE else None
+        parts = [word_matrix, char_matrix]
+        if self._vectors is not None:
+            parts.append(csr_matrix(self._meanings(docs)))
+        features = hstack(parts).tocsr()
         # saga with a few passes trains in ~1-3 s (lbfgs took ~50 s on a loaded 2-core machine,
-        # too slow for a process start or an import); the ranking it gives is what matters.
+        # too slow for a process start or an import); the ranking it gives is what matters
+        # (100 or 300 passes: the same cross-validated figures). A fixed seed, so every replica
+        # and every restart gives a resident the same answer to the same question.
         self._classifier = LogisticRegression(C=CLASSIFIER_C, solver="saga", max_iter=30,
-                                              tol=1e-3)
+                                              tol=1e-3, random_state=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             self._classifier.fit(features, self._owners)
@@ -141,6 +149,9 @@ class CatalogueIndex:
         # rows is ~50x faster than sklearn's dense predict_proba (p95 added per message).
         self._weights = np.ascontiguousarray(self._classifier.coef_.T)
         self._intercept = self._classifier.intercept_
+
+    def _meanings(self, texts: list[str]) -> np.ndarray:
+        return self._vectors.mean(texts, skip=STOP_WORDS) * VECTOR_SCALE
 
     def similarity(self, text: str, words: Any = None) -> float:
         """The best word-level cosine between `text` and any catalogue phrase."""
@@ -160,6 +171,9 @@ class CatalogueIndex:
         offset = len(self._words.vocabulary_)  # char features follow the word features
         logits = (words.data @ self._weights[words.indices]
                   + chars.data @ self._weights[chars.indices + offset] + self._intercept)
+        if self._vectors is not None:  # the dense meaning features come last
+            dense = self._weights[offset + len(self._chars.vocabulary_):]
+            logits = logits + self._meanings([query])[0] @ dense
         logits -= logits.max()
         probabilities = np.exp(logits)
         probabilities /= probabilities.sum()

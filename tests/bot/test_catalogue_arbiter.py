@@ -112,3 +112,24 @@ def test_settling_leaves_other_rankings_alone():
 
     ranking = intent_ranking(("report_pothole", 0.46), ("ask_service", 0.45))
     assert settle(ranking, None) is ranking
+
+
+def test_a_sure_service_never_silently_drops_a_concern(sample_index):
+    """The catalogue knows services, not harm: when it is sure a possible concern is about
+    another service, the resident still gets 999 and "Is someone at risk?", with that service
+    offered for "no"."""
+    ranking = intent_ranking(("ask_service", 0.8), ("safeguarding_concern", 0.1))
+    arbiter = CatalogueArbiter.with_index({"safeguarding_at": 0.08, "unless_service_at": 0.3},
+                                          sample_index)
+    service = sample_index.search("where is the nearest tip", limit=1)[0]
+    assert service.score >= 0.3
+    assert arbiter.judge("where is the nearest tip", ranking) == ("safeguarding_concern",
+                                                                  service.service.id)
+
+
+def test_dropping_an_overruled_concern_is_only_possible_when_configured(sample_index):
+    ranking = intent_ranking(("ask_service", 0.8), ("safeguarding_concern", 0.1))
+    arbiter = CatalogueArbiter.with_index(
+        {"safeguarding_at": 0.08, "unless_service_at": 0.3, "check_when_overruled": False},
+        sample_index)
+    assert arbiter.judge("where is the nearest tip", ranking) == (None, None)

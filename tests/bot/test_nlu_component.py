@@ -56,3 +56,40 @@ def test_untrained_component_answers_nothing(tmp_path):
     component = TfidfIntentClassifier.load({}, LocalModelStorage(tmp_path), Resource("none"),
                                            ExecutionContext(graph_schema=None, model_id="1"))
     assert _predict(component, "hello").get("intent") == {"name": None, "confidence": 0.0}
+
+
+WASTE_AND_BOOKS = {
+    "report_fly_tipping": ["someone dumped rubbish in the lane", "rubbish left on the verge",
+                           "bags of rubbish dumped by the gate", "report dumped rubbish",
+                           "rubbish tipped in the layby"],
+    "library_opening_hours": ["when is the library open", "library opening times",
+                              "what time does the library shut", "is the library open today",
+                              "library hours"],
+}
+
+
+def test_word_vectors_let_a_word_it_never_saw_count_by_its_meaning(tmp_path):
+    """'garbage' shares no letters with 'rubbish' that TF-IDF could use; its vector does."""
+    data = TrainingData([Message(data={"text": t, "intent": i})
+                         for i, texts in WASTE_AND_BOOKS.items() for t in texts])
+    storage, context = LocalModelStorage(tmp_path), ExecutionContext(graph_schema=None,
+                                                                     model_id="1")
+    config = {"word_vectors": "vectors/glove-6b-50d.npz", "vector_scale": 1.0}
+    with_vectors = TfidfIntentClassifier.create(config, storage, Resource("with"), context)
+    with_vectors.train(data)
+    spellings_only = TfidfIntentClassifier.create({}, storage, Resource("without"), context)
+    spellings_only.train(data)
+
+    def tipping(component) -> float:
+        ranking = _predict(component, "garbage everywhere").get("intent_ranking")
+        return next(r["confidence"] for r in ranking if r["name"] == "report_fly_tipping")
+
+    assert _predict(with_vectors, "garbage everywhere").get("intent")["name"] == \
+        "report_fly_tipping"
+    assert tipping(with_vectors) > tipping(spellings_only) + 0.1
+
+    # The trained model carries its own copy of the table: loading it never reads the file.
+    loaded = TfidfIntentClassifier.load({**config, "word_vectors": "/nonexistent.npz"},
+                                        storage, Resource("with"), context)
+    assert _predict(loaded, "garbage everywhere").get("intent_ranking") == \
+        _predict(with_vectors, "garbage everywhere").get("intent_ranking")
