@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 
 from reports import public
 from storage.models import Conversation, HandoffTicket, Message
@@ -136,6 +138,22 @@ def test_about_this_assistant_json_has_the_atrs_fields(client, february, setting
     assert settings.data_notice_version in record["tier_2"]["data_specification"]["opting_out"]
     assert record["latest_performance"]["month"] == "2026-02"
     assert record["latest_performance"]["conversations"] == 35
+
+
+def test_the_published_record_describes_the_models_config_yml_deploys(client):
+    """The transparency record must not describe a model we no longer run (it once said DIET
+    long after config.yml had replaced it)."""
+    config = yaml.safe_load((Path(__file__).parents[2] / "config.yml").read_text())
+    components = {c["name"]: c for c in config["pipeline"]}
+    models = client.get("/about-this-assistant.json").get_json()["tier_2"]["model_specification"]
+    intents = next(m for m in models if m["model_name"] == "Intent classifier")
+    assert "bot.nlu_components.TfidfIntentClassifier" in components
+    assert "Logistic regression" in intents["model_architecture"]
+    assert ("DIET" in intents["model_architecture"]) == ("DIETClassifier" in components)
+    uses_vectors = bool(components["bot.nlu_components.TfidfIntentClassifier"].get("word_vectors"))
+    assert ("GloVe" in intents["model_architecture"]) == uses_vectors
+    assert "bot.nlu_components.CatalogueArbiter" in components
+    assert any(m["model_name"] == "Service finder" for m in models)
 
 
 def test_privacy_notice_shows_the_version_in_force(client, settings):
