@@ -32,6 +32,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from services.catalogue_search import STOP_WORDS
+from services.red_flags import load as load_red_flags
 from services.word_vectors import WordVectors
 from services.word_vectors import load as load_word_vectors
 
@@ -237,8 +238,9 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
       child entitled to free school meals"): then it still wins, but the message carries
       CONCERN_CHECK with that service, and action_safeguarding gives 999 and the safeguarding
       lines and asks "Is someone at risk of harm?" before it passes anyone to the urgent queue;
-    - the catalogue's certainty about another service never drops a concern (a concern on top
-      is never overruled at all): it is asked as above, with that service offered for "no".
+    - a red flag (catalogue/red_flags.yml: "hits me", "kill myself") sends the message straight
+      to the urgent queue whatever either classifier says: the classifiers learn from examples
+      and can take "my carer hits me" for the carers' service; the list cannot.
 
     Decisions swap the two intents' confidences, so the ranking stays a ranking and the
     fallback threshold still applies. The catalogue comes from the database (an import takes
@@ -254,9 +256,8 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
             "runner_up_at": 0.25,   # ... or the intent's own share, when the catalogue is unsure
             "safeguarding_at": 0.15,  # safeguarding_concern's share that makes it win ...
             "unless_service_at": 0.5,  # ... unless the catalogue is this sure of another service
-            # When the catalogue does overrule a concern, still give 999 and ask "Is someone at
-            # risk of harm?" first: a possible concern is never silently dropped.
-            "check_when_overruled": True,
+            # Phrases that always reach the urgent queue (services/red_flags.py); None: none.
+            "red_flags": None,
             # Below this share, with a service at least `offer_at` likely, ask first (0: never).
             "check_below": 0.0,
             "offer_at": 0.3,
@@ -278,6 +279,10 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
         import threading
 
         self.config = {**self.get_default_config(), **config}
+        # Read when the model loads: a broken list stops the load loudly rather than leaving
+        # the assistant without its safety net.
+        self._red_flags = (load_red_flags(_repo_path(self.config["red_flags"]))
+                           if self.config["red_flags"] else None)
         self._index: Any = None
         self._loaded_at = 0.0
         self._ready = threading.Event()  # set once the first index is built
@@ -366,6 +371,8 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
         top, confidence = ranking[0]["name"], float(ranking[0]["confidence"])
         safeguarding = next((float(r["confidence"]) for r in ranking
                              if r["name"] == URGENT), 0.0)
+        if top != URGENT and self._red_flags is not None and self._red_flags.find(text):
+            return URGENT, None
         if top in ("request_human", "opt_out_automation", URGENT):
             return None, None
         worried = safeguarding >= float(self.config["safeguarding_at"])
@@ -383,10 +390,6 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
             unsure = (service.intent != URGENT and safeguarding < float(self.config["check_below"])
                       and probability >= float(self.config["offer_at"]))
             return URGENT, (service.id if unsure else None)
-        if worried and self.config["check_when_overruled"]:
-            # "my carer hits me": the catalogue is sure it is about the carers service, which
-            # knows nothing of harm. Ask, with that service offered for "no"; never drop it.
-            return URGENT, service.id
         if top in self._PROTECTED:
             return None, None
         if top == "ask_service":

@@ -114,22 +114,16 @@ def test_settling_leaves_other_rankings_alone():
     assert settle(ranking, None) is ranking
 
 
-def test_a_sure_service_never_silently_drops_a_concern(sample_index):
-    """The catalogue knows services, not harm: when it is sure a possible concern is about
-    another service, the resident still gets 999 and "Is someone at risk?", with that service
-    offered for "no"."""
-    ranking = intent_ranking(("ask_service", 0.8), ("safeguarding_concern", 0.1))
-    arbiter = CatalogueArbiter.with_index({"safeguarding_at": 0.08, "unless_service_at": 0.3},
+def test_a_red_flag_reaches_the_urgent_queue_whatever_the_classifiers_say(sample_index):
+    """Both classifiers can take a plain statement of harm for a service question; the
+    council's red-flag list cannot."""
+    ranking = intent_ranking(("ask_service", 0.9), ("safeguarding_concern", 0.01))
+    arbiter = CatalogueArbiter.with_index({"red_flags": "catalogue/red_flags.yml"},
                                           sample_index)
-    service = sample_index.search("where is the nearest tip", limit=1)[0]
-    assert service.score >= 0.3
-    assert arbiter.judge("where is the nearest tip", ranking) == ("safeguarding_concern",
-                                                                  service.service.id)
-
-
-def test_dropping_an_overruled_concern_is_only_possible_when_configured(sample_index):
-    ranking = intent_ranking(("ask_service", 0.8), ("safeguarding_concern", 0.1))
-    arbiter = CatalogueArbiter.with_index(
-        {"safeguarding_at": 0.08, "unless_service_at": 0.3, "check_when_overruled": False},
-        sample_index)
-    assert arbiter.judge("where is the nearest tip", ranking) == (None, None)
+    assert arbiter.judge("the man who comes to help my gran hits her kids", ranking) == \
+        ("safeguarding_concern", None)
+    assert arbiter.judge("I need to talk to someone, I want to kill myself",
+                         intent_ranking(("request_human", 0.9))) == ("safeguarding_concern", None)
+    assert arbiter.judge("where is the nearest tip", ranking)[0] != "safeguarding_concern"
+    assert CatalogueArbiter.with_index({}, sample_index).judge(
+        "the man who comes to help my gran hits her kids", ranking)[0] != "safeguarding_concern"
