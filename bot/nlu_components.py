@@ -373,6 +373,8 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
                              if r["name"] == URGENT), 0.0)
         if top != URGENT and self._red_flags is not None and self._red_flags.find(text):
             return URGENT, None
+        if only_redacted_details(text):
+            return "inform", None  # an answer to a form's question, never a change of topic
         if top in ("request_human", "opt_out_automation", URGENT):
             return None, None
         worried = safeguarding >= float(self.config["safeguarding_at"])
@@ -410,6 +412,21 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
                 and confidence < float(self.config["keep_intent_at"])):
             return claimed, None
         return None, None
+
+
+# The router redacts emails, phone and card numbers before Rasa sees them (privacy/redaction.py)
+# and keeps the email or number for the form that asked (services/contact_details.py).
+_REDACTED = re.compile(r"\[redacted: [a-z_]+\]")
+_CONTACT_WORDS = frozenset({"email", "phone", "number", "mobile", "address", "call", "ring"})
+
+
+def only_redacted_details(text: str) -> bool:
+    """'[redacted: email]' or 'my number is [redacted: phone]': a detail someone was asked
+    for. Nothing in the words says what it is about, so no classifier should guess."""
+    if not _REDACTED.search(text):
+        return False
+    rest = _REDACTED.sub(" ", text.lower())
+    return all(w in STOP_WORDS or w in _CONTACT_WORDS for w in re.findall(r"[a-z0-9]+", rest))
 
 
 # A concern on top leads the next intent by at least this much, so FallbackClassifier's

@@ -127,3 +127,14 @@ def test_a_red_flag_reaches_the_urgent_queue_whatever_the_classifiers_say(sample
     assert arbiter.judge("where is the nearest tip", ranking)[0] != "safeguarding_concern"
     assert CatalogueArbiter.with_index({}, sample_index).judge(
         "the man who comes to help my gran hits her kids", ranking)[0] != "safeguarding_concern"
+
+
+def test_a_redacted_email_given_to_a_form_is_an_answer_not_a_new_question(sample_index):
+    """The router hands Rasa '[redacted: email]'; the catalogue once took it for the data
+    protection service and the case-status form lost the resident's answer."""
+    ranking = intent_ranking(("ask_service", 0.7), ("inform", 0.2))
+    arbiter = _arbiter(sample_index)
+    for text in ("[redacted: email]", "my email is [redacted: email]",
+                 "its [redacted: phone]", "[redacted: phone] or [redacted: email]"):
+        assert arbiter.judge(text, ranking) == ("inform", None), text
+    assert arbiter.judge("why did you keep my [redacted: email] on file", ranking)[0] != "inform"
