@@ -138,3 +138,15 @@ def test_a_redacted_email_given_to_a_form_is_an_answer_not_a_new_question(sample
                  "its [redacted: phone]", "[redacted: phone] or [redacted: email]"):
         assert arbiter.judge(text, ranking) == ("inform", None), text
     assert arbiter.judge("why did you keep my [redacted: email] on file", ranking)[0] != "inform"
+
+
+def test_a_broken_red_flag_list_stops_the_model_loading(tmp_path):
+    """Loudly, rather than leaving the assistant without its safety net."""
+    import pytest
+
+    from services.red_flags import RedFlagError
+
+    broken = tmp_path / "red_flags.yml"
+    broken.write_text("phrases:\n  - hits [me]\n")
+    with pytest.raises(RedFlagError, match="hits"):
+        CatalogueArbiter({"red_flags": str(broken)})
