@@ -7,7 +7,10 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from bot.nlu_components import CatalogueArbiter
+from services.red_flags import RedFlagError
 from tests.bot.conftest import intent_ranking
 
 
@@ -142,10 +145,6 @@ def test_a_redacted_email_given_to_a_form_is_an_answer_not_a_new_question(sample
 
 def test_a_broken_red_flag_list_stops_the_model_loading(tmp_path):
     """Loudly, rather than leaving the assistant without its safety net."""
-    import pytest
-
-    from services.red_flags import RedFlagError
-
     broken = tmp_path / "red_flags.yml"
     broken.write_text("phrases:\n  - hits [me]\n")
     with pytest.raises(RedFlagError, match="hits"):
