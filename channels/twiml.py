@@ -354,6 +354,12 @@ def _trim(text: str, room: int, gsm: bool) -> str:
     return cut + "..." if cut else ""
 
 
+def _says_already(text: str, footer: str) -> bool:
+    """The reply already tells the resident what the footer would: its opening words ("Reply
+    PERSON") appear in any wording ("... or reply PERSON to talk to someone who can help")."""
+    return " ".join(footer.split()[:2]).lower() in text.lower()
+
+
 def sms_body(replies: Sequence[Any], footer: str | None = None) -> tuple[str, list[str]]:
     """Join the assistant's replies into one text of at most three segments.
 
@@ -370,7 +376,7 @@ def sms_body(replies: Sequence[Any], footer: str | None = None) -> tuple[str, li
             payloads.append(button["payload"])
             lines.append(f"Reply {len(payloads)} for {button['title'].translate(_PLAIN)}")
     text = "\n\n".join(t for t in texts if t)
-    if footer and footer in text:  # the reply already says it ("... Reply PERSON to ...")
+    if footer and _says_already(text, footer):
         footer = None
     options = "\n".join(lines)
     candidate = "\n".join(p for p in (text, options, footer or "") if p)

@@ -110,6 +110,17 @@ def test_sms_body_does_not_repeat_a_footer_the_reply_already_ends_with():
     assert body == "Sorry, I can't help with that. Reply PERSON to talk to someone."
 
 
+def test_sms_body_does_not_add_the_footer_when_the_reply_says_it_in_other_words():
+    """Found texting through the simulator: "Did you mean A, or B? Reply with the one you
+    want, or reply PERSON to talk to someone." was followed by the footer again."""
+    for said in ("Did you mean A, or B? Reply with the one you want, or reply PERSON to talk "
+                 "to someone.", "Sorry, I don't know. Reply PERSON to talk to someone who can "
+                 "help."):
+        body, _ = twiml.sms_body([Reply(said)], footer="Reply PERSON to talk to someone.")
+        assert body == said
+        assert body.lower().count("reply person") == 1
+
+
 def test_sms_body_keeps_to_three_segments_and_keeps_the_options():
     body, payloads = twiml.sms_body([Reply("word " * 300, [{"title": "Bins", "payload": "/b"}])])
     assert len(body) <= 459 and body.endswith("...\nReply 1 for Bins")
