@@ -10,18 +10,16 @@ from pathlib import Path
 
 import yaml
 
+# The catalogue's normaliser: lower case, apostrophes dropped, whole words, "u" -> "you".
+# Phrases go through it too, so a phrase and a message always meet in the same form.
+from services.catalogue_search import normalise as plain
+
 DEFAULT = Path(__file__).resolve().parent.parent / "catalogue" / "red_flags.yml"
 _WORD = re.compile(r"^[a-z0-9 ]+$")
 
 
 class RedFlagError(ValueError):
     """The list cannot be used; the message says which phrase and why."""
-
-
-def plain(text: str) -> str:
-    """Lower case, apostrophes dropped, words separated by single spaces."""
-    text = text.lower().replace("\u2019", "").replace("'", "")
-    return " ".join(re.findall(r"[a-z0-9]+", text))
 
 
 def _pattern(phrase: str) -> str:
