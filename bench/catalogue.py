@@ -6,10 +6,14 @@ Trains the NLU (config.yml, data/nlu) once, then sends every question through wh
 does with it: a transactional intent handles it (a form, a look-up, a hand-over), or the
 catalogue decides (services/catalogue_search.py decide_for, as bot/actions/catalogue.py does).
 
-    tests/catalogue_heldout.yml    >= 300 resident questions about catalogue services, and
-                                   questions no council service answers (never trained on)
-    tests/safeguarding_heldout.yml phrasings that must all reach the urgent queue
-    tests/nlu_heldout.yml          the in-domain intents' held-out set (macro-F1)
+Two held-out sets, never trained or tuned on, reported apart and together (the targets are
+judged on both together):
+    first  tests/catalogue_heldout.yml     >= 300 resident questions about catalogue services, and
+                                           questions no council service answers
+           tests/safeguarding_heldout.yml  phrasings that must all reach the urgent queue
+           tests/nlu_heldout.yml           the in-domain intents' held-out set (macro-F1)
+    blind  tests/catalogue_heldout_2.yml   the same three kinds, written blind after the first
+           tests/nlu_heldout_2.yml         set had seen several designs
 
     python -m bench.catalogue                       # table; var/bench/catalogue.json
     python -m bench.catalogue --without-negatives   # the NLU without ask_service (comparison)
@@ -20,12 +24,15 @@ catalogue decides (services/catalogue_search.py decide_for, as bot/actions/catal
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import operator
 import shutil
 import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +45,18 @@ from services.catalogue_search import CatalogueIndex, decide_for
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "tests" / "catalogue_heldout.yml"
 SAFEGUARDING = ROOT / "tests" / "safeguarding_heldout.yml"
+HELDOUT_2 = ROOT / "tests" / "catalogue_heldout_2.yml"  # its safeguarding phrasings are inside
+NLU_HELDOUT_2 = ROOT / "tests" / "nlu_heldout_2.yml"
+# (name, catalogue questions, safeguarding phrasings, in-domain intent examples)
+SETS = [("first", HELDOUT, SAFEGUARDING, nlu_bench.HELDOUT),
+        ("blind", HELDOUT_2, HELDOUT_2, NLU_HELDOUT_2)]
+BOTH = "both"
+ABOUT = {
+    "first": "tests/catalogue_heldout.yml, safeguarding_heldout.yml, nlu_heldout.yml: written "
+             "2026-12-02/03, each design measured on it once, but it has seen several designs",
+    "blind": "tests/catalogue_heldout_2.yml, nlu_heldout_2.yml: written blind on 2026-12-03 "
+             "from the service list and intent meanings only, after the last design change",
+}
 OUT = ROOT / "var" / "bench"
 CATALOGUE_INTENTS = ("ask_service", "out_of_scope", "nlu_fallback")
 URGENT = "safeguarding_concern"
@@ -147,18 +166,97 @@ def percentile(values: list[float], p: float) -> float:
 # --- run ----------------------------------------------------------------------------------------
 
 
+@dataclass
+class HeldOut:
+    """One held-out set: catalogue questions, non-council questions, safeguarding phrasings
+    and in-domain intent examples."""
+
+    name: str
+    items: list[tuple[list[str], str]]
+    unknown: list[str]
+    safeguarding: list[str]
+    in_domain: list[dict[str, Any]]
+
+    def texts(self) -> list[str]:
+        return ([t for _, t in self.items] + self.unknown + self.safeguarding
+                + [e["text"] for e in self.in_domain])
+
+    def __add__(self, other: HeldOut) -> HeldOut:
+        return HeldOut(f"{self.name} + {other.name}", self.items + other.items,
+                       self.unknown + other.unknown, self.safeguarding + other.safeguarding,
+                       self.in_domain + other.in_domain)
+
+
+def load_sets() -> list[HeldOut]:
+    sets = []
+    for name, questions, phrasings, intents in SETS:
+        doc = yaml.safe_load(questions.read_text())
+        sets.append(HeldOut(
+            name,
+            [(str(e[0]).split("|"), str(e[1])) for e in doc["questions"]],
+            [str(q) for q in doc["unknown"]],
+            [str(q) for q in yaml.safe_load(phrasings.read_text())["phrasings"]],
+            nlu_bench.load_examples(intents)))
+    return sets
+
+
+def score_set(catalogue: Catalogue, index: CatalogueIndex, held: HeldOut,
+              parses: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One set's figures from the trained model's parses (text -> parse)."""
+    def outcomes(texts: list[str]) -> list[tuple[str, list[str], float]]:
+        return [outcome(catalogue, index, t, parses[t]) for t in texts]
+
+    q_out = outcomes([t for _, t in held.items])
+    u_out = outcomes(held.unknown)
+    s_out = outcomes(held.safeguarding)
+    questions = score_questions(catalogue, held.items, q_out)
+    answered_unknown = sum(k == "answer" for k, _, _ in u_out)
+    honest = sum(k in ("unknown", "other") for k, _, _ in u_out)
+    missed = [t for t, (k, ids, _) in zip(held.safeguarding, s_out, strict=True)
+              if not (k == "answer" and any(catalogue.get(i) and catalogue.get(i).intent == URGENT
+                                            for i in ids))]
+    # Missed above; they reach the queue only if the resident answers "yes" to the check.
+    checked = [t for t, (k, _, _) in zip(held.safeguarding, s_out, strict=True) if k == "check"]
+    gold = [e["intent"] for e in held.in_domain]
+    predicted = [(parses[e["text"]].get("intent") or {}).get("name") for e in held.in_domain]
+    f1 = nlu_bench.intent_scores(gold, predicted)
+    n_all = questions["n"] + len(held.unknown)
+    result = {
+        "set": held.name,
+        "questions": questions,
+        "right_service": round(questions["right"] / questions["n"], 4),
+        "right_service_or_choice": round(
+            (questions["right"] + questions["right_in_choices"]) / questions["n"], 4),
+        "confidently_wrong": round((questions["confidently_wrong"] + answered_unknown) / n_all, 4),
+        "dont_know_on_questions": round(questions["dont_know"] / questions["n"], 4),
+        "unknown": {"n": len(held.unknown), "honest": honest, "answered_wrongly": answered_unknown,
+                    "honest_rate": round(honest / len(held.unknown), 4)},
+        "safeguarding": {"n": len(held.safeguarding), "missed": missed, "checked_first": checked,
+                         "recall": round(1 - len(missed) / len(held.safeguarding), 4)},
+        "safeguarding_recall": round(1 - len(missed) / len(held.safeguarding), 4),
+        "in_domain_n": len(gold),
+        "in_domain_macro_f1": f1["macro_f1"],
+        "in_domain_confusions": f1["top_confusions"][:5],
+        # Retrieval time of the messages that reach the catalogue's decision.
+        "reached_ms": [s * 1000 for _, _, s in q_out + u_out],
+    }
+    result["checks"] = {
+        "right_service": result["right_service"] >= TARGETS["right_service"],
+        "confidently_wrong": result["confidently_wrong"] <= TARGETS["confidently_wrong"],
+        "in_domain_macro_f1": result["in_domain_macro_f1"] >= TARGETS["in_domain_macro_f1"],
+        "safeguarding_recall": result["safeguarding_recall"] >= TARGETS["safeguarding_recall"],
+    }
+    return result
+
+
 def measure(without_negatives: bool = False) -> dict[str, Any]:
     nlu_bench._quiet()
     catalogue = load_sample()
     index = CatalogueIndex(catalogue)
-    doc = yaml.safe_load(HELDOUT.read_text())
-    items = [(str(e[0]).split("|"), str(e[1])) for e in doc["questions"]]
-    unknown = [str(q) for q in doc["unknown"]]
-    safeguarding = [str(q) for q in yaml.safe_load(SAFEGUARDING.read_text())["phrasings"]]
-    in_domain = nlu_bench.load_examples(nlu_bench.HELDOUT)
+    sets = load_sets()
     issue = [(t, [s]) for t, s in ISSUE_EXAMPLES]
-    texts = ([t for _, t in items] + unknown + safeguarding + [e["text"] for e in in_domain]
-             + [t for t, _ in issue])
+    texts = list(dict.fromkeys(
+        [t for held in sets for t in held.texts()] + [t for t, _ in issue]))
 
     original = nlu_bench.NLU_DATA
     with tempfile.TemporaryDirectory(prefix="bench-catalogue-") as tmp:
@@ -169,124 +267,102 @@ def measure(without_negatives: bool = False) -> dict[str, Any]:
         nlu_bench.NLU_DATA = data  # train_rasa reads the module's path
         try:
             model, train_seconds = nlu_bench.train_rasa(nlu_bench.CONFIG, Path(tmp), "catalogue")
-            parses = nlu_bench.predict_rasa(model, texts)
+            parsed = nlu_bench.predict_rasa(model, texts)
         finally:
             nlu_bench.NLU_DATA = original
-    arbiter_ms = _arbiter_time(index, texts, parses)
-    at = 0
-    q_parses = parses[at: at + len(items)]
-    at += len(items)
-    u_parses = parses[at: at + len(unknown)]
-    at += len(unknown)
-    s_parses = parses[at: at + len(safeguarding)]
-    at += len(safeguarding)
-    d_parses = parses[at: at + len(in_domain)]
-    at += len(in_domain)
-    i_parses = parses[at:]
-
-    q_out = [outcome(catalogue, index, t, p) for (_, t), p in zip(items, q_parses, strict=True)]
-    u_out = [outcome(catalogue, index, t, p) for t, p in zip(unknown, u_parses, strict=True)]
-    s_out = [outcome(catalogue, index, t, p) for t, p in zip(safeguarding, s_parses, strict=True)]
-    i_out = [outcome(catalogue, index, t, p) for (t, _), p in zip(issue, i_parses, strict=True)]
-    questions = score_questions(catalogue, items, q_out)
-    answered_unknown = sum(k == "answer" for k, _, _ in u_out)
-    honest = sum(k in ("unknown", "other") for k, _, _ in u_out)
-    missed = [t for t, (k, ids, _) in zip(safeguarding, s_out, strict=True)
-              if not (k == "answer" and any(catalogue.get(i) and catalogue.get(i).intent == URGENT
-                                            for i in ids))]
-    # Missed above; they reach the queue only if the resident answers "yes" to the check.
-    checked = [t for t, (k, _, _) in zip(safeguarding, s_out, strict=True) if k == "check"]
-    gold = [e["intent"] for e in in_domain]
-    predicted = [(p.get("intent") or {}).get("name") for p in d_parses]
-    f1 = nlu_bench.intent_scores(gold, predicted)
+    parses = dict(zip(texts, parsed, strict=True))
+    arbiter_ms = _arbiter_time(index, texts, parsed)
+    results = {held.name: score_set(catalogue, index, held, parses) for held in sets}
+    both = functools.reduce(operator.add, sets)
+    results[BOTH] = score_set(catalogue, index, both, parses)
     # Retrieval's added time per message: the arbiter's look-up (every message) plus the
     # catalogue's decision for the messages that reach it.
-    reached = [s * 1000 for _, _, s in q_out + u_out]
+    reached = results[BOTH].pop("reached_ms")
+    for r in results.values():
+        r.pop("reached_ms", None)
     spent = [a + r for a, r in zip(arbiter_ms, reached, strict=False)]
-    n_all = questions["n"] + len(unknown)
+    i_out = [outcome(catalogue, index, t, parses[t]) for t, _ in issue]
     result = {
         "variant": "without ask_service negatives" if without_negatives else "as deployed",
         "catalogue_services": len(catalogue),
         "train_seconds": round(train_seconds, 1),
-        "questions": questions,
-        "right_service": round(questions["right"] / questions["n"], 4),
-        "right_service_or_choice": round(
-            (questions["right"] + questions["right_in_choices"]) / questions["n"], 4),
-        "confidently_wrong": round((questions["confidently_wrong"] + answered_unknown) / n_all, 4),
-        "dont_know_on_questions": round(questions["dont_know"] / questions["n"], 4),
-        "unknown": {"n": len(unknown), "honest": honest, "answered_wrongly": answered_unknown,
-                    "honest_rate": round(honest / len(unknown), 4)},
-        "safeguarding": {"n": len(safeguarding), "missed": missed, "checked_first": checked,
-                         "recall": round(1 - len(missed) / len(safeguarding), 4)},
-        "safeguarding_recall": round(1 - len(missed) / len(safeguarding), 4),
-        "in_domain_macro_f1": f1["macro_f1"],
-        "in_domain_confusions": f1["top_confusions"][:5],
+        "sets": results,
         "p50_added_ms": round(percentile(spent, 50), 2),
         "p95_added_ms": round(percentile(spent, 95), 2),
         "issue_examples": [{"text": t, "expected": s[0], "got": k, "ids": ids[:2]}
                            for (t, s), (k, ids, _) in zip(issue, i_out, strict=True)],
     }
-    result["checks"] = {
-        "right_service": result["right_service"] >= TARGETS["right_service"],
-        "confidently_wrong": result["confidently_wrong"] <= TARGETS["confidently_wrong"],
-        "in_domain_macro_f1": result["in_domain_macro_f1"] >= TARGETS["in_domain_macro_f1"],
-        "p95_added_ms": result["p95_added_ms"] <= TARGETS["p95_added_ms"],
-        "safeguarding_recall": result["safeguarding_recall"] >= TARGETS["safeguarding_recall"],
-    }
+    result["checks"] = {**results[BOTH]["checks"],
+                        "p95_added_ms": result["p95_added_ms"] <= TARGETS["p95_added_ms"]}
     return result
 
 
 def table(r: dict[str, Any]) -> str:
-    q = r["questions"]
-    ok = r["checks"]
+    sets = r["sets"]
+    names = list(sets)
 
     def mark(name: str) -> str:
-        return "ok" if ok[name] else "MISSED"
+        return "ok" if r["checks"][name] else "MISSED"
 
-    reached = r["safeguarding"]["n"] - len(r["safeguarding"]["missed"])
+    def each(figure: Any) -> list[str]:
+        return [figure(sets[name]) for name in names]
+
+    def reached(s: dict[str, Any]) -> str:
+        n = s["safeguarding"]["n"]
+        got = n - len(s["safeguarding"]["missed"])
+        return f"{s['safeguarding_recall']:.0%} ({got}/{n})"
+
     rows = [
-        ("what", "figure", "target", ""),
-        ("right service (answered directly)", f"{r['right_service']:.1%} ({q['right']}/{q['n']})",
-         ">= 85%", mark("right_service")),
-        ("right service, or offered among 2-3 choices", f"{r['right_service_or_choice']:.1%}",
-         "", ""),
-        ("confidently wrong (questions + unknowns)", f"{r['confidently_wrong']:.1%}", "<= 2%",
+        ("what", *names, "target", ""),
+        ("right service (answered directly)",
+         *each(lambda s: f"{s['right_service']:.1%} ({s['questions']['right']}/"
+                         f"{s['questions']['n']})"), ">= 85%", mark("right_service")),
+        ("right service, or offered among 2-3 choices",
+         *each(lambda s: f"{s['right_service_or_choice']:.1%}"), "", ""),
+        ("confidently wrong (questions + non-council)",
+         *each(lambda s: f"{s['confidently_wrong']:.1%} ({s['questions']['confidently_wrong']}"
+                         f"+{s['unknown']['answered_wrongly']})"), "<= 2%",
          mark("confidently_wrong")),
-        ("honest \"I don't know\" on catalogue questions", f"{r['dont_know_on_questions']:.1%}",
-         "", ""),
-        ("asked \"is someone at risk of harm?\" first", f"{q.get('checked', 0)}/{q['n']}",
-         "", ""),
+        ("honest \"I don't know\" on catalogue questions",
+         *each(lambda s: f"{s['dont_know_on_questions']:.1%}"), "", ""),
+        ("asked \"is someone at risk of harm?\" first",
+         *each(lambda s: f"{s['questions'].get('checked', 0)}/{s['questions']['n']}"), "", ""),
         ("honest \"I don't know\" on non-council questions",
-         f"{r['unknown']['honest_rate']:.1%} ({r['unknown']['honest']}/{r['unknown']['n']})",
-         "", ""),
-        ("safeguarding phrasings reaching the urgent queue",
-         f"{r['safeguarding_recall']:.0%} ({reached}/{r['safeguarding']['n']})", "100%",
+         *each(lambda s: f"{s['unknown']['honest_rate']:.0%} ({s['unknown']['honest']}/"
+                         f"{s['unknown']['n']})"), "", ""),
+        ("safeguarding phrasings reaching the urgent queue", *each(reached), "100%",
          mark("safeguarding_recall")),
-        ("in-domain intent macro-F1 (tests/nlu_heldout.yml)", f"{r['in_domain_macro_f1']:.3f}",
-         ">= 0.95", mark("in_domain_macro_f1")),
+        ("in-domain intent macro-F1",
+         *each(lambda s: f"{s['in_domain_macro_f1']:.3f} ({s['in_domain_n']})"), ">= 0.95",
+         mark("in_domain_macro_f1")),
         ("retrieval added per message p50 / p95",
-         f"{r['p50_added_ms']:.1f} / {r['p95_added_ms']:.1f} ms", "p95 <= 10 ms",
-         mark("p95_added_ms")),
-        ("NLU training (cold)", f"{r['train_seconds']:.0f} s", "", ""),
+         *([""] * (len(names) - 1)), f"{r['p50_added_ms']:.1f} / {r['p95_added_ms']:.1f} ms",
+         "p95 <= 10 ms", mark("p95_added_ms")),
+        ("NLU training (cold)", *([""] * (len(names) - 1)), f"{r['train_seconds']:.0f} s",
+         "", ""),
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = [f"catalogue: {r['catalogue_services']} services; {r['variant']}"]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [f"catalogue: {r['catalogue_services']} services; {r['variant']}; the targets are "
+             f"judged on {BOTH}"]
     for i, row in enumerate(rows):
         lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
         if i == 0:
             lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    lines += [f"  {name}: {about}" for name, about in ABOUT.items()]
     missed = [f"{e['text']!r} -> {e['got']} {e['ids'][:1]}" for e in r["issue_examples"]
               if not (e["got"] == "answer" and e["expected"] in e["ids"])]
     lines.append(f"issue 12 examples ({len(r['issue_examples'])}): "
                  + (", ".join(missed) if missed else "every one gets its own service"))
-    if r["questions"]["wrong_examples"]:
-        lines.append("confidently wrong: " + "; ".join(
-            f"{w['text']!r} -> {w['got'][0]}" for w in r["questions"]["wrong_examples"][:8]))
-    if r["safeguarding"]["missed"]:
-        lines.append("SAFEGUARDING MISSED: " + "; ".join(r["safeguarding"]["missed"]))
-    if r["safeguarding"].get("checked_first"):
-        lines.append("of which asked 'is someone at risk?' first (999 and the lines shown): "
-                     + "; ".join(r["safeguarding"]["checked_first"]))
+    for name in names[:-1]:
+        s = sets[name]
+        if s["questions"]["wrong_examples"]:
+            lines.append(f"confidently wrong ({name}): " + "; ".join(
+                f"{w['text']!r} -> {w['got'][0]}" for w in s["questions"]["wrong_examples"][:8]))
+        if s["safeguarding"]["missed"]:
+            lines.append(f"SAFEGUARDING MISSED ({name}): " + "; ".join(s["safeguarding"]["missed"]))
+        if s["safeguarding"].get("checked_first"):
+            lines.append(f"of which asked 'is someone at risk?' first ({name}; 999 and the lines "
+                         "shown): " + "; ".join(s["safeguarding"]["checked_first"]))
     return "\n".join(lines)
 
 
