@@ -31,6 +31,7 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from core.redaction import MARKER, has_marker
 from services.catalogue_search import STOP_WORDS
 from services.red_flags import load as load_red_flags
 from services.word_vectors import WordVectors
@@ -416,16 +417,15 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
 
 # The router redacts emails, phone and card numbers before Rasa sees them (privacy/redaction.py)
 # and keeps the email or number for the form that asked (services/contact_details.py).
-_REDACTED = re.compile(r"\[redacted: [a-z_]+\]")
 _CONTACT_WORDS = frozenset({"email", "phone", "number", "mobile", "address", "call", "ring"})
 
 
 def only_redacted_details(text: str) -> bool:
     """'[redacted: email]' or 'my number is [redacted: phone]': a detail someone was asked
     for. Nothing in the words says what it is about, so no classifier should guess."""
-    if not _REDACTED.search(text):
+    if not has_marker(text):
         return False
-    rest = _REDACTED.sub(" ", text.lower())
+    rest = MARKER.sub(" ", text.lower())
     return all(w in STOP_WORDS or w in _CONTACT_WORDS for w in re.findall(r"[a-z0-9]+", rest))
 
 

@@ -39,7 +39,17 @@ ORDER = ("email", "card", "ni_number", "phone", "sort_code", "account_number")
 
 
 def marker(kind: str) -> str:
+    """What stands in for a detail of this kind: "[redacted: email]". The one spelling the
+    router, the forms and the NLU all read (MARKER finds any of them)."""
     return f"[redacted: {kind}]"
+
+
+MARKER = re.compile(r"\[redacted: [a-z_]+\]")
+
+
+def has_marker(text: str | None) -> bool:
+    """Whether `text` holds a detail someone redacted (the router keeps the detail itself)."""
+    return bool(text) and MARKER.search(text) is not None
 
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -102,14 +112,13 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-_MARKER = re.compile(r"\[redacted: [a-z_]+\]")
 _SENTENCE_END = re.compile(r"[!?\n]|\.\s")
 
 
 def _near_banking(text: str, start: int) -> bool:
     """A banking word earlier in the same sentence. Our own markers ("[redacted:
     account_number]") are not banking words, so redacting twice changes nothing."""
-    sentence = _SENTENCE_END.split(_MARKER.sub(" ", text[:start]))[-1]
+    sentence = _SENTENCE_END.split(MARKER.sub(" ", text[:start]))[-1]
     return bool(_BANKING.search(sentence))
 
 

@@ -10,6 +10,7 @@ copy behind on the conversation.
 from __future__ import annotations
 
 from core.identity import find_email, find_phone
+from core.redaction import marker
 from storage.db import Database
 from storage.models import Conversation
 
@@ -47,7 +48,7 @@ def remember(conversation: Conversation, text: str) -> str | None:
     if not detail:
         return None
     conversation.contact_detail = detail
-    return "[redacted: email]" if "@" in detail else "[redacted: phone]"
+    return marker("email" if "@" in detail else "phone")
 
 
 def expect(conversation: Conversation, kind: str) -> None:

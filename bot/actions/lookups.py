@@ -20,6 +20,7 @@ from bot.actions.common import (
     system_failure,
 )
 from bot.actions.forms import CouncilFormValidation, answer_after_form, slot_validator
+from core.redaction import has_marker
 from services import cases, contact_details, dates, libraries, planning
 from services.hours import describe_opening_hours
 from services.postcodes import find_postcode
@@ -33,7 +34,7 @@ def _proof(tracker: Tracker, given: str | None) -> str:
     """What the resident gave as proof (a typed email or number reaches us redacted: the
     router kept it, services/contact_details.py), plus the number a call or text came from."""
     _channel, caller = cases.caller_number(db(), tracker.sender_id)
-    kept = contact_details.take(db(), tracker.sender_id) if "[redacted" in (given or "") else None
+    kept = contact_details.take(db(), tracker.sender_id) if has_marker(given) else None
     return " ".join(p for p in (given, kept, caller) if p)
 
 

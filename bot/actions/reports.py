@@ -25,6 +25,7 @@ from bot.actions.common import (
     system_failure,
 )
 from bot.actions.forms import CouncilFormValidation
+from core.redaction import has_marker, marker
 from services import contact_details
 from services.cases import KINDS, CaseError, caller_number, create_case, spoken_reference
 from services.contact_details import email_address, phone_number
@@ -131,7 +132,7 @@ class ValidateReportForm(CouncilFormValidation):
         if contact_choice(text) == "no updates" and not re.search(r"\d|@", text):
             return {"contact_detail": None, "contact_preference": "no updates"}
         kind = "email" if tracker.get_slot("contact_preference") == "email" else "phone"
-        placeholder = f"[redacted: {kind}]"
+        placeholder = marker(kind)
         if placeholder in text:
             # The router kept the address itself (Rasa only ever sees this placeholder).
             detail: str | None = placeholder
@@ -195,7 +196,7 @@ class ActionSubmitReport(Action):
         kind = tracker.get_slot("report_kind")
         detail = tracker.get_slot("contact_detail")
         try:
-            if detail and detail.startswith("[redacted"):
+            if has_marker(detail):
                 detail = contact_details.take(db(), tracker.sender_id)
             _channel, caller = caller_number(db(), tracker.sender_id)
             email = detail if detail and "@" in detail else None
