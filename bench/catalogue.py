@@ -384,12 +384,17 @@ def calibrate(folds: int = 3) -> None:
     per_fold = []
     for fold in range(folds):
         held = {p for i, p in enumerate(probes) if i % folds == fold}
-        per_fold.append((cs.CatalogueIndex(catalogue, leave_out=held), held))
+        scored = negatives[fold::folds]  # the index learns "not the council's" from the rest
+        trained = [t for i, t in enumerate(negatives) if i % folds != fold]
+        per_fold.append((cs.CatalogueIndex(catalogue, leave_out=held, not_council=trained),
+                         held, scored))
     grid = product((0.25, 0.3, 0.35, 0.4, 0.5), (0.05, 0.1, 0.2), (0.1, 0.15, 0.2))
     for answer_at, margin, similar_at in grid:
         cs.ANSWER_AT, cs.MARGIN, cs.SIMILAR_AT = answer_at, margin, similar_at
         right = wrong = choice = 0
-        for index, held in per_fold:
+        answered_neg = 0
+        for index, held, scored in per_fold:
+            answered_neg += sum(index.decide(t).kind == "answer" for t in scored)
             for sid, text in held:
                 d = index.decide(text)
                 if d.kind == "answer":
@@ -397,7 +402,6 @@ def calibrate(folds: int = 3) -> None:
                     wrong += d.service.id != sid
                 elif d.kind == "choose":
                     choice += any(m.service.id == sid for m in d.matches)
-        answered_neg = sum(per_fold[0][0].decide(t).kind == "answer" for t in negatives)
         n = len(probes)
         print(f"answer_at {answer_at:.2f} margin {margin:.2f} similar {similar_at:.2f}: "
               f"right {right / n:.1%} in-choices {choice / n:.1%} wrong {wrong / n:.1%} "

@@ -30,7 +30,7 @@ from bench import nlu as nlu_bench
 from bench.catalogue import outcome, score_questions
 from bot.catalogue_training import block_examples, key, plain, render
 from services.catalogue import Catalogue, load_sample
-from services.catalogue_search import CatalogueIndex
+from services.catalogue_search import CatalogueIndex, not_council_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 URGENT = "safeguarding_concern"
@@ -186,13 +186,17 @@ def _fallback_settings() -> tuple[float, float]:
     return float(fallback["threshold"]), float(fallback["ambiguity_threshold"])
 
 
-def fold_indexes(catalogue: Catalogue) -> list[tuple[Catalogue, CatalogueIndex]]:
-    """Each fold's catalogue and retrieval index. A text's scores do not depend on any
-    threshold, so they are remembered: a design search replays thousands of decisions."""
+def fold_indexes(catalogue: Catalogue,
+                 folds: list[dict[str, Any]]) -> list[tuple[Catalogue, CatalogueIndex]]:
+    """Each fold's catalogue and retrieval index, which learns "not the council's business" from
+    the out_of_scope examples the fold trains on, never from the ones it scores. A text's scores
+    do not depend on any threshold, so they are remembered: a search replays thousands."""
     out = []
-    for fold in range(K):
+    for fold, data in enumerate(folds):
         cat, _ = fold_catalogue(catalogue, fold)
-        index = CatalogueIndex(cat)
+        held = {key(t) for intent, t, _ in data["intents"] if intent == "out_of_scope"}
+        index = CatalogueIndex(cat, not_council=[
+            t for t in not_council_questions() if key(t) not in held])
         index._scores = functools.lru_cache(maxsize=None)(index._scores)
         out.append((cat, index))
     return out
@@ -203,7 +207,7 @@ def evaluate(folds: list[dict[str, Any]], arbiter_config: dict[str, Any] | None 
     from bot.nlu_components import CatalogueArbiter
 
     catalogue = load_sample()
-    indexes = indexes or fold_indexes(catalogue)
+    indexes = indexes or fold_indexes(catalogue, folds)
     threshold, ambiguity = _fallback_settings()
     items, outcomes, gold, predicted, checked = [], [], [], [], []
     unknown: list[str] = []  # the outcome for each held non-council (out_of_scope) example
@@ -293,7 +297,7 @@ def search(folds: list[dict[str, Any]], rounds: int = 2) -> tuple[dict[str, Any]
     from bot.nlu_components import CatalogueArbiter
     from services import catalogue_search as cs
 
-    indexes = fold_indexes(load_sample())
+    indexes = fold_indexes(load_sample(), folds)
     configured = {**CatalogueArbiter.get_default_config(), **configured_arbiter()}
     design = {**{k: v for k, v in configured.items() if k in SEARCH},
               **{name: getattr(cs, name) for name in RETRIEVAL}}

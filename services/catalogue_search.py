@@ -14,11 +14,14 @@ questions (bench/catalogue.py --calibrate), never on the held-out questions.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,6 +46,12 @@ SIMILAR_AT = 0.15    # a question sharing less than this with every catalogue ph
 TEAM_AT = 0.10       # an unanswered question goes to the closest team only if this close
 CLASSIFIER_C = 20.0
 VECTOR_SCALE = 1.0   # weight of each phrase's mean word vector (services/word_vectors.py); 0: off
+# Questions that are not the council's business (the NLU's out_of_scope examples) train one more
+# class, "none of these": a service's probability is then its share of everything a message could
+# be about, so "how do I boil an egg" no longer lends its whole weight to the nearest service.
+# Chosen by cross-validation (config.yml has the figures). Each such question weighs this much.
+NOT_COUNCIL = Path(__file__).resolve().parent.parent / "data" / "nlu" / "out_of_scope.yml"
+NOT_COUNCIL_WEIGHT = 1.0
 
 STOP_WORDS = frozenset("""
 a an the i me my im we our us you your yours it its is are was were be been am do does did
@@ -75,6 +84,25 @@ def _content_words(text: str) -> list[str]:
 
 def _content_text(text: str) -> str:
     return " ".join(_content_words(text))
+
+
+_EXAMPLE = re.compile(r"^\s*-\s+(.+?)\s*$")
+_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
+
+
+@functools.cache
+def not_council_questions(path: Path = NOT_COUNCIL) -> tuple[str, ...]:
+    """The example questions of a Rasa NLU file's intents (annotations removed); none if the
+    file is missing, so a deployment without it answers as before."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        log.warning("no not-council questions at %s: the service finder cannot abstain by them",
+                    path)
+        return ()
+    found = (_EXAMPLE.match(line) for line in lines if line.startswith((" ", "\t")))
+    return tuple(_ANNOTATION.sub(lambda m: m.group(1) or m.group(2), m.group(1))
+                 for m in found if m)
 
 
 def _word_grams(text: str) -> list[str]:
@@ -112,7 +140,9 @@ class CatalogueIndex:
     "unknown" however the classifier spreads its probability."""
 
     def __init__(self, catalogue: Catalogue, *, leave_out: set[tuple[str, str]] | None = None,
-                 ) -> None:
+                 not_council: Sequence[str] | None = None) -> None:
+        """`not_council`: questions that are no service's business (default: the NLU's
+        out_of_scope examples, `not_council_questions()`)."""
         self.catalogue = catalogue
         docs: list[str] = []
         owners: list[int] = []
@@ -123,13 +153,21 @@ class CatalogueIndex:
                     continue
                 docs.append(normalise(text))
                 owners.append(i)
+        phrases = len(docs)
+        if NOT_COUNCIL_WEIGHT:
+            unrelated = not_council_questions() if not_council is None else not_council
+            docs += [normalise(t) for t in unrelated]
+            owners += [len(catalogue.services)] * len(unrelated)
+        weights = np.ones(len(docs))
+        weights[phrases:] = NOT_COUNCIL_WEIGHT
         self._owners = np.array(owners)
         self._words = TfidfVectorizer(analyzer=_word_grams, sublinear_tf=True)
         self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
                                       preprocessor=_content_text)
         word_matrix = self._words.fit_transform(docs)
         char_matrix = self._chars.fit_transform(docs)
-        self._word_matrix = word_matrix
+        # The similarity gate compares a question with the catalogue's own phrases only.
+        self._word_matrix = word_matrix[:phrases]
         self._vectors = load_word_vectors() if VECTOR_SCALE else None
         parts = [word_matrix, char_matrix]
         if self._vectors is not None:
@@ -143,12 +181,16 @@ class CatalogueIndex:
                                               tol=1e-3, random_state=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            self._classifier.fit(features, self._owners)
+            self._classifier.fit(features, self._owners, sample_weight=weights)
         self._classes = self._classifier.classes_
         # Feature-major weights: a question has ~100 of ~15,000 features, so scoring only its
         # rows is ~50x faster than sklearn's dense predict_proba (p95 added per message).
-        self._weights = np.ascontiguousarray(self._classifier.coef_.T)
-        self._intercept = self._classifier.intercept_
+        coef, intercept = self._classifier.coef_, self._classifier.intercept_
+        if len(self._classes) == 2:  # binary: one row of weights, for the second class
+            coef = np.vstack([np.zeros_like(coef), coef])
+            intercept = np.concatenate([[0.0], intercept])
+        self._weights = np.ascontiguousarray(coef.T)
+        self._intercept = intercept
 
     def _meanings(self, texts: list[str]) -> np.ndarray:
         return self._vectors.mean(texts, skip=STOP_WORDS) * VECTOR_SCALE
@@ -177,9 +219,10 @@ class CatalogueIndex:
         logits -= logits.max()
         probabilities = np.exp(logits)
         probabilities /= probabilities.sum()
-        out = np.zeros(len(self.catalogue))
+        # The last slot is "none of these": dropped, not shared out among the services.
+        out = np.zeros(len(self.catalogue) + 1)
         out[self._classes] = probabilities
-        return out, words
+        return out[:-1], words
 
     def search(self, text: str, limit: int = 5) -> list[Match]:
         return self._search(text, limit)[0]

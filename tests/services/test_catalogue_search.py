@@ -7,7 +7,7 @@ import time
 import pytest
 
 from services.catalogue import load_sample
-from services.catalogue_search import CatalogueIndex, decide_for
+from services.catalogue_search import CatalogueIndex, decide_for, not_council_questions
 
 
 @pytest.fixture(scope="module")
@@ -52,3 +52,36 @@ def test_a_search_takes_a_few_milliseconds(index):
     for _ in range(20):
         index.decide("can someone take away my old sofa")
     assert (time.perf_counter() - started) / 20 < 0.05
+
+
+# --- "none of these": questions that are not the council's business --------------------------
+
+
+def test_the_not_council_questions_come_from_the_nlus_out_of_scope_examples(tmp_path):
+    nlu = tmp_path / "out_of_scope.yml"
+    nlu.write_text('version: "3.1"\nnlu:\n- intent: out_of_scope\n  examples: |\n'
+                   "    - how long do i boil an egg\n"
+                   "    - is it raining in [Hereford](library)\n")
+    assert not_council_questions(nlu) == ("how long do i boil an egg", "is it raining in Hereford")
+    assert not_council_questions(tmp_path / "missing.yml") == ()
+    assert "how do i tax my car" in {q.lower() for q in not_council_questions()}
+
+
+def test_what_is_not_the_councils_business_takes_its_weight_off_the_services(index):
+    without = CatalogueIndex(load_sample(), not_council=[])
+    for question, before in (("how do i get my car taxed with the dvla", 0.8),
+                             ("my passport expires next month how do i renew it", 0.05)):
+        assert without.scores(question).max() > before  # some service takes the question ...
+        assert index.scores(question).max() < before * 0.6  # ... less so beside "none of these"
+        assert decide_for(index, question, "ask_service").kind != "answer"
+
+
+def test_a_non_council_question_gets_an_honest_unknown(index):
+    for question in ("my passport expires next month how do i renew it",
+                     "my gp surgery wont give me an appointment", "what is the capital of peru"):
+        assert decide_for(index, question, "ask_service").kind == "unknown", question
+
+
+def test_council_questions_keep_their_answers_beside_none_of_these(index):
+    decision = index.decide("can someone take away my old sofa")
+    assert decision.kind == "answer" and decision.service.id == "bulky-waste"
