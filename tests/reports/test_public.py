@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from reports import public
+from services import catalogue_search
 from storage.models import Conversation, HandoffTicket, Message
 
 
@@ -153,7 +154,11 @@ def test_the_published_record_describes_the_models_config_yml_deploys(client):
     uses_vectors = bool(components["bot.nlu_components.TfidfIntentClassifier"].get("word_vectors"))
     assert ("GloVe" in intents["model_architecture"]) == uses_vectors
     assert "bot.nlu_components.CatalogueArbiter" in components
-    assert any(m["model_name"] == "Service finder" for m in models)
+    finder = next(m for m in models if m["model_name"] == "Service finder")
+    described = " ".join(finder["model_architecture"].split())
+    assert ("word meanings" in described) == bool(catalogue_search.VECTOR_SCALE)
+    assert ("not the council's business" in described) == bool(
+        catalogue_search.NOT_COUNCIL_WEIGHT)
 
 
 def test_privacy_notice_shows_the_version_in_force(client, settings):
