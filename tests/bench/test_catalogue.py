@@ -55,5 +55,5 @@ def test_both_sets_together_keep_every_item():
     first, blind = bench.load_sets()
     both = first + blind
     assert len(both.items) == len(first.items) + len(blind.items)
-    assert both.safeguarding == first.safeguarding + blind.safeguarding
+    assert len(both.safeguarding) == len(first.safeguarding) + len(blind.safeguarding)
     assert len(both.in_domain) == len(first.in_domain) + len(blind.in_domain)
