@@ -36,6 +36,7 @@ from services.catalogue_search import STOP_WORDS
 from services.red_flags import load as load_red_flags
 from services.word_vectors import WordVectors
 from services.word_vectors import load as load_word_vectors
+from services.word_vectors import share as share_word_vectors
 
 log = logging.getLogger(__name__)
 _ROOT = Path(__file__).resolve().parent.parent
@@ -199,7 +200,8 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
                     classifier.classes_ = np.array(meta["classes"])
                     classifier.coef_ = arrays["coef"]
                     classifier.intercept_ = arrays["intercept"]
-                    vectors = (WordVectors(arrays["vector_words"], arrays["vector_table"])
+                    vectors = (share_word_vectors(WordVectors(arrays["vector_words"],
+                                                              arrays["vector_table"]))
                                if "vector_words" in arrays.files else None)
         except (ValueError, FileNotFoundError, KeyError):
             log.debug("TfidfIntentClassifier: no trained model in %s", resource.name)

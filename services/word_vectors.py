@@ -9,6 +9,8 @@ No network and no model download: the table is a 5 MB file in the repository.
 from __future__ import annotations
 
 import functools
+import hashlib
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +52,24 @@ def read(path: Path) -> WordVectors:
         return WordVectors(data["words"], data["vectors"])
 
 
+_shared: dict[str, WordVectors] = {}
+_shared_lock = threading.Lock()
+
+
+def share(table: WordVectors) -> WordVectors:
+    """The one copy in this process of a table with these words and vectors. The Rasa process
+    holds the table twice otherwise: the intent classifier's (inside the trained model, so a
+    model never depends on the file) and the service finder's (read from vectors/); ~12 MB."""
+    digest = hashlib.sha256()
+    digest.update(np.asarray(table.words).astype(str).tobytes())
+    digest.update(table.vectors.astype(np.float16).tobytes())
+    key = digest.hexdigest()
+    with _shared_lock:
+        return _shared.setdefault(key, table)
+
+
 @functools.lru_cache(maxsize=4)
 def load(path: str | Path = DEFAULT) -> WordVectors:
-    """The table at `path`, read once per process."""
-    return read(Path(path))
+    """The table at `path`, read once per process (and shared with an equal table already
+    loaded from a trained model)."""
+    return share(read(Path(path)))

@@ -10,6 +10,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu_components import TfidfIntentClassifier
+from services.word_vectors import load as load_word_vectors
 
 EXAMPLES = {
     "greet": ["hello", "hi there", "good morning", "hiya", "hey"],
@@ -93,3 +94,5 @@ def test_word_vectors_let_a_word_it_never_saw_count_by_its_meaning(tmp_path):
                                         storage, Resource("with"), context)
     assert _predict(loaded, "garbage everywhere").get("intent_ranking") == \
         _predict(with_vectors, "garbage everywhere").get("intent_ranking")
+    # ... and the process then holds one table, not the model's and the file's.
+    assert loaded.word_vectors is load_word_vectors()

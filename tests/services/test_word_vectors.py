@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from services import word_vectors
 from services.word_vectors import DEFAULT, WordVectors, load, read
 
 
@@ -45,3 +46,18 @@ def test_a_table_is_read_without_pickle(tmp_path):
     with pytest.raises(ValueError):
         read(path)
     assert DEFAULT.name == "glove-6b-50d.npz"
+
+
+def test_equal_tables_are_held_once():
+    words = np.array(["bin", "tip"])
+    first = word_vectors.share(WordVectors(words, np.eye(2, dtype=np.float16)))
+    again = word_vectors.share(WordVectors(words.copy(), np.eye(2, dtype=np.float32)))
+    other = word_vectors.share(WordVectors(words, np.eye(2, dtype=np.float16) * 2))
+    assert again is first
+    assert other is not first
+
+
+def test_the_shipped_table_and_a_models_copy_of_it_are_one_table():
+    shipped = word_vectors.load()
+    copy = WordVectors(shipped.words.copy(), shipped.vectors.astype(np.float16))
+    assert word_vectors.share(copy) is shipped
