@@ -7,7 +7,9 @@ the most common confusions, and training time. Two intent figures for the Rasa p
   miss (the assistant would ask the resident to rephrase);
 - "classifier": the top real intent in the ranking, fallback ignored (compares the classifiers).
 
-    python -m bench.nlu                 # all three; prints a table, writes var/bench/nlu.json
+    python -m bench.nlu                 # ours and tfidf; prints a table, writes var/bench/nlu.json
+    python -m bench.nlu --all           # and Rasa's default pipeline (DIET, 100 epochs: about
+                                        # 45 min on 2 cores with today's 4,000+ examples)
     python -m bench.nlu --only ours     # one of: ours, default, tfidf
     python -m bench.nlu --only ours --config other.yml   # try a pipeline change first
 """
@@ -346,10 +348,13 @@ def main(argv: list[str] | None = None) -> int:
         choices=sorted(LABELS),
         help="run just this contender (repeatable)",
     )
+    parser.add_argument("--all", action="store_true",
+                        help="also Rasa's default pipeline (slow; config.yml records its figures)")
     parser.add_argument("--config", type=Path, default=CONFIG,
                         help="pipeline to score as 'ours' (default: config.yml)")
     args = parser.parse_args(argv)
-    report = run(args.only, args.config.resolve())
+    only = args.only or (None if args.all else ["ours", "tfidf"])
+    report = run(only, args.config.resolve())
     print(table(report))
     print(f"(written {save(report).relative_to(ROOT)})")
     ours = report["results"].get("ours")
