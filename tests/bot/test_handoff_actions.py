@@ -122,6 +122,9 @@ def test_safeguarding_gives_999_and_the_lines_first_then_an_urgent_handoff(dispa
     for variation in domain["responses"]["utter_safeguarding"]:
         text = variation["text"]
         assert text.index("999") < text.index("01432 260800") < text.index("0800 234 6034")
+        # Someone thinking of harming themselves gets a line open day and night, whatever the
+        # council's hours ("1 1 6, 1 2 3" on the phone, so the voice reads digits).
+        assert "Samaritans" in text and ("116 123" in text or "1 1 6, 1 2 3" in text)
 
 
 @pytest.mark.parametrize(
