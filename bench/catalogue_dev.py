@@ -28,9 +28,10 @@ import yaml
 
 from bench import nlu as nlu_bench
 from bench.catalogue import outcome, score_questions
-from bot.catalogue_training import block_examples, key, plain, render
+from bot.catalogue_training import render
 from services.catalogue import Catalogue, load_sample
 from services.catalogue_search import CatalogueIndex, not_council_questions
+from services.nlu_examples import block_examples, key, plain
 
 ROOT = Path(__file__).resolve().parent.parent
 URGENT = "safeguarding_concern"

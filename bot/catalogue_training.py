@@ -16,13 +16,13 @@ Examples already used by another intent are left out, so `rasa data validate` st
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 import yaml
 
 from services.catalogue import Catalogue, load_sample
+from services.nlu_examples import block_examples, key, plain
 
 ROOT = Path(__file__).resolve().parent.parent
 NLU_DIR = ROOT / "data" / "nlu"
@@ -35,26 +35,6 @@ HEADER = (
     "# handles (the transactional intents' negative examples), then the questions for services\n"
     "# that an intent of ours handles, as that intent's examples.\n"
 )
-_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
-
-
-def key(text: str) -> str:
-    """What two examples share when they are the same question (case, punctuation aside)."""
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower().replace("'", "")))
-
-
-def plain(example: str) -> str:
-    """An example without its entity annotations: "[HR4 0LE](postcode)" -> "HR4 0LE"."""
-    return _ANNOTATION.sub(lambda m: m.group(1) or m.group(2), example)
-
-
-def block_examples(block: dict) -> list[str]:
-    """The example lines of one `nlu:` block, annotations kept."""
-    lines = (line.strip().removeprefix("- ").strip()
-             for line in str(block.get("examples") or "").splitlines())
-    return [line for line in lines if line]
-
-
 def _existing_examples() -> set[str]:
     seen: set[str] = set()
     for path in sorted(NLU_DIR.glob("*.yml")):

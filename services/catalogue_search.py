@@ -31,6 +31,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from services.catalogue import Catalogue, Service
+from services.nlu_examples import intent_examples
 from services.word_vectors import load as load_word_vectors
 
 log = logging.getLogger(__name__)
@@ -86,23 +87,17 @@ def _content_text(text: str) -> str:
     return " ".join(_content_words(text))
 
 
-_EXAMPLE = re.compile(r"^\s*-\s+(.+?)\s*$")
-_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
-
-
 @functools.cache
 def not_council_questions(path: Path = NOT_COUNCIL) -> tuple[str, ...]:
     """The example questions of a Rasa NLU file's intents (annotations removed); none if the
     file is missing, so a deployment without it answers as before."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        by_intent = intent_examples(path)
     except FileNotFoundError:
         log.warning("no not-council questions at %s: the service finder cannot abstain by them",
                     path)
         return ()
-    found = (_EXAMPLE.match(line) for line in lines if line.startswith((" ", "\t")))
-    return tuple(_ANNOTATION.sub(lambda m: m.group(1) or m.group(2), m.group(1))
-                 for m in found if m)
+    return tuple(text for texts in by_intent.values() for text in texts)
 
 
 def _word_grams(text: str) -> list[str]:

@@ -7,8 +7,8 @@ import yaml
 
 from bench import catalogue as bench
 from bench import nlu as nlu_bench
-from bot.catalogue_training import block_examples, key, plain
 from services.catalogue import load_sample
+from services.nlu_examples import block_examples, key, plain
 
 
 def _trained() -> set[str]:

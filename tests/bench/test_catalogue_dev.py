@@ -6,8 +6,8 @@ from __future__ import annotations
 import yaml
 
 from bench import catalogue_dev
-from bot.catalogue_training import block_examples, key, plain
 from services.catalogue import load_sample
+from services.nlu_examples import block_examples, key, plain
 
 
 def test_every_example_is_held_out_exactly_once():
