@@ -1,8 +1,8 @@
 """Design the catalogue's decisions by cross-validation on the TRAINING data, never on the held-out
 sets (tests/*_heldout.yml). bench/catalogue.py then measures the chosen design once, on held-out.
 
-K folds. In fold f, every K-th catalogue example question and every K-th example of each intent
-in data/nlu (from offset f) is left out of training: out of `ask_service`'s examples, out of the
+K folds. In fold f, the catalogue example questions and data/nlu's intent examples whose text
+hashes to f (fold_of) are left out of training: out of `ask_service`'s examples, out of the
 intents' files and out of the retrieval index. The NLU is trained without CatalogueArbiter and
 FallbackClassifier, and its raw intent rankings are kept (var/bench/dev/), so the arbiter, the
 fallback and the catalogue's decision are then replayed here in seconds for each design.
@@ -20,6 +20,7 @@ import json
 import shutil
 import sys
 import tempfile
+import zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -40,19 +41,24 @@ K = 3
 _GENERATED = "services.yml"  # ask_service: rebuilt per fold from the fold's catalogue
 
 
+def fold_of(text: str) -> int:
+    """The fold that holds this example out: from its text alone, so that adding, removing or
+    moving other examples leaves every fold as it was and two data sets compare fairly. (Folds
+    by position moved hundreds of examples when one service gained an example.)"""
+    return zlib.crc32(key(text).encode()) % K
+
+
 def fold_catalogue(catalogue: Catalogue, fold: int) -> tuple[Catalogue, list[tuple[str, str]]]:
     """The catalogue without this fold's example questions, and those questions."""
     held: list[tuple[str, str]] = []
     services = []
-    i = 0
     for service in catalogue.services:
         keep = []
         for example in service.examples:
-            if i % K == fold:
+            if fold_of(example) == fold:
                 held.append((service.id, example))
             else:
                 keep.append(example)
-            i += 1
         services.append(replace(service, examples=tuple(keep)))
     return Catalogue(services, sample=catalogue.sample), held
 
@@ -73,10 +79,10 @@ def write_fold_nlu(catalogue: Catalogue, fold: int, to: Path,
             if "intent" not in block:
                 continue
             keep = []
-            for j, line in enumerate(block_examples(block)):
+            for line in block_examples(block):
                 if key(plain(line)) in asked:
                     continue
-                if j % K == fold:
+                if fold_of(plain(line)) == fold:
                     held.append((block["intent"], plain(line)))
                 else:
                     keep.append(line)
@@ -108,7 +114,7 @@ def _fingerprint() -> str:
     digest = hashlib.sha256(_trained_pipeline())
     for path in [*sorted(nlu_bench.NLU_DATA.glob("*.yml")),
                  ROOT / "catalogue" / "herefordshire.yml", ROOT / "bot" / "nlu_components.py",
-                 ROOT / "vectors" / "glove-6b-50d.npz"]:
+                 ROOT / "vectors" / "glove-6b-50d.npz", Path(__file__)]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

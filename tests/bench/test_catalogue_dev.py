@@ -3,6 +3,8 @@ of the catalogue, out of ask_service's examples and out of the intents' files.""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import yaml
 
 from bench import catalogue_dev
@@ -32,3 +34,16 @@ def test_a_fold_trains_on_none_of_its_held_questions(tmp_path):
     assert not {key(t) for _, t in intents} & trained
     kept = {e for s in fold_catalogue.services for e in s.examples}
     assert not {t for _, t in questions} & kept
+
+
+def test_an_examples_fold_depends_on_its_text_alone():
+    """Adding one example must not move others between folds: the figures of two data sets
+    compare only if the folds are the same."""
+    catalogue = load_sample()
+    before = set(catalogue_dev.fold_catalogue(catalogue, 0)[1])
+    first = catalogue.services[0]
+    grown = replace(first, examples=("a brand new question about this service", *first.examples))
+    after = catalogue_dev.fold_catalogue(
+        type(catalogue)([grown, *catalogue.services[1:]], sample=catalogue.sample), 0)[1]
+    assert before <= set(after)
+    assert catalogue_dev.fold_of("What's my bin day?") == catalogue_dev.fold_of("whats my bin day")
