@@ -1,5 +1,7 @@
 """NLU benchmark: our pipeline vs Rasa's default pipeline vs a TF-IDF + logistic regression
-baseline, trained on data/nlu only and scored on tests/nlu_heldout.yml (never trained on).
+baseline, trained on data/nlu only and scored on two held-out sets never trained on:
+tests/nlu_heldout.yml ("first") and tests/nlu_heldout_2.yml ("blind", written later by people who
+saw only each intent's meaning). The target is judged on both together, as bench.catalogue does.
 
 For each: intent macro-F1 and accuracy, entity F1 (exact type and span), the weakest intents,
 the most common confusions, and training time. Two intent figures for the Rasa pipelines:
@@ -35,6 +37,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 NLU_DATA = ROOT / "data" / "nlu"
 HELDOUT = ROOT / "tests" / "nlu_heldout.yml"
+HELDOUT_2 = ROOT / "tests" / "nlu_heldout_2.yml"
+HELDOUT_SETS = {"first": HELDOUT, "blind": HELDOUT_2}
 CONFIG = ROOT / "config.yml"
 OUT = ROOT / "var" / "bench"
 TARGET_MACRO_F1 = 0.95
@@ -198,6 +202,7 @@ def rasa_contender(config_path: Path, name: str) -> Callable[[list, list], dict[
         result["fallback_rate"] = round(deployed.count(FALLBACK) / len(deployed), 4)
         result["entities"] = entity_f1([e["entities"] for e in heldout], entities)
         result["train_seconds"] = round(seconds, 1)
+        result["predicted"] = deployed
         return result
 
     return evaluate
@@ -227,6 +232,7 @@ def tfidf_contender(train_examples: list, heldout: list) -> dict[str, Any]:
     result["fallback_rate"] = 0.0
     result["entities"] = None
     result["train_seconds"] = round(seconds, 1)
+    result["predicted"] = predicted
     return result
 
 
@@ -237,13 +243,15 @@ LABELS = {"ours": "ours (config.yml)", "default": "rasa default", "tfidf": "tf-i
 
 def table(report: dict[str, Any]) -> str:
     rows = [
-        ("pipeline", "macro-F1", "classifier F1", "accuracy", "fallback", "entity F1", "train s")
+        ("pipeline", "macro-F1", *(f"{name} F1" for name in HELDOUT_SETS), "classifier F1",
+         "accuracy", "fallback", "entity F1", "train s")
     ]
     for name, r in report["results"].items():
         rows.append(
             (
                 LABELS.get(name, name),
                 f"{r['macro_f1']:.3f}",
+                *(f"{r['by_set'][name]:.3f}" for name in HELDOUT_SETS),
                 f"{r['classifier_macro_f1']:.3f}",
                 f"{r['accuracy']:.3f}",
                 f"{r['fallback_rate']:.1%}",
@@ -255,7 +263,9 @@ def table(report: dict[str, Any]) -> str:
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     out = [
-        f"held-out: {report['heldout_examples']} examples, {report['intents']} intents; "
+        f"held-out: {report['heldout_examples']} examples ("
+        + ", ".join(f"{name} {n}" for name, n in report["heldout_examples_by_set"].items())
+        + f"), {report['intents']} intents; macro-F1 on both together; "
         f"trained on {report['train_examples']} examples (data/nlu only)",
         *lines,
     ]
@@ -282,7 +292,8 @@ def table(report: dict[str, Any]) -> str:
     if ours:
         verdict = "meets" if ours["macro_f1"] >= TARGET_MACRO_F1 else "BELOW"
         out.append(
-            f"\nours: macro-F1 {ours['macro_f1']:.3f} {verdict} the target {TARGET_MACRO_F1}"
+            f"\nours: macro-F1 {ours['macro_f1']:.3f} on both sets {verdict} the target "
+            f"{TARGET_MACRO_F1}"
         )
     return "\n".join(out)
 
@@ -295,7 +306,8 @@ def run(only: list[str] | None = None, config: Path = CONFIG) -> dict[str, Any]:
 
     ensure_built()
     train_examples = [e for f in sorted(NLU_DATA.glob("*.yml")) for e in load_examples(f)]
-    heldout = load_examples(HELDOUT)
+    sets = {name: load_examples(path) for name, path in HELDOUT_SETS.items()}
+    heldout = [e for examples in sets.values() for e in examples]
     train_texts = {e["text"].lower() for e in train_examples}
     overlap = sum(e["text"].lower() in train_texts for e in heldout)
     with tempfile.TemporaryDirectory(prefix="bench-nlu-config-") as tmp:
@@ -314,6 +326,7 @@ def run(only: list[str] | None = None, config: Path = CONFIG) -> dict[str, Any]:
                 f"[bench.nlu] training and scoring {LABELS[name]} ...", file=sys.stderr, flush=True
             )
             results[name] = evaluate(train_examples, heldout)
+            results[name]["by_set"] = by_set(sets, results[name].pop("predicted"))
     return {
         "benchmark": "nlu",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -323,14 +336,25 @@ def run(only: list[str] | None = None, config: Path = CONFIG) -> dict[str, Any]:
             "load_average": os.getloadavg(),
         },
         "config": str(config),
-        "heldout_file": str(HELDOUT.relative_to(ROOT)),
+        "heldout_files": {name: str(path.relative_to(ROOT)) for name, path in HELDOUT_SETS.items()},
         "heldout_examples": len(heldout),
+        "heldout_examples_by_set": {name: len(examples) for name, examples in sets.items()},
         "heldout_also_in_training": overlap,
         "train_examples": len(train_examples),
         "intents": len({e["intent"] for e in heldout}),
         "target_macro_f1": TARGET_MACRO_F1,
         "results": results,
     }
+
+
+def by_set(sets: dict[str, list[dict[str, Any]]], predicted: list[str]) -> dict[str, float]:
+    """Each held-out set's own macro-F1, from the predictions for all sets in order."""
+    out, start = {}, 0
+    for name, examples in sets.items():
+        gold = [e["intent"] for e in examples]
+        out[name] = intent_scores(gold, predicted[start:start + len(gold)])["macro_f1"]
+        start += len(gold)
+    return out
 
 
 def save(report: dict[str, Any]) -> Path:
