@@ -274,6 +274,8 @@ SEARCH = {  # the arbiter's settings (bot/nlu_components.py), then the retrieval
     "unless_service_at": (0.4, 0.5, 0.6, 0.7),
     "check_below": (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4),
     "offer_at": (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5),
+    "sure_concern_at": (0.0, 0.12, 0.15, 0.2, 0.25, 0.3),
+    "catalogue_agrees_at": (0.0, 0.01, 0.02, 0.03, 0.05),
     "ANSWER_AT": (0.3, 0.35, 0.4, 0.5, 0.6),
     "MARGIN": (0.05, 0.1, 0.15, 0.2, 0.3),
 }

@@ -241,6 +241,10 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
       child entitled to free school meals"): then it still wins, but the message carries
       CONCERN_CHECK with that service, and action_safeguarding gives 999 and the safeguarding
       lines and asks "Is someone at risk of harm?" before it passes anyone to the urgent queue;
+    - and unless the catalogue sees no harm in it either: a concern share under
+      `sure_concern_at` while the catalogue's own safeguarding services (children, adults,
+      domestic abuse) share under `catalogue_agrees_at` is asked about the same way ("I need
+      to register my baby's birth"), never dropped;
     - a red flag (catalogue/red_flags.yml: "hits me", "kill myself") sends the message straight
       to the urgent queue whatever either classifier says: the classifiers learn from examples
       and can take "my carer hits me" for the carers' service; the list cannot.
@@ -264,6 +268,10 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
             # Below this share, with a service at least `offer_at` likely, ask first (0: never).
             "check_below": 0.0,
             "offer_at": 0.3,
+            # Also ask first when the share is below `sure_concern_at` and the catalogue's
+            # safeguarding services together have less than `catalogue_agrees_at` (0: never).
+            "sure_concern_at": 0.0,
+            "catalogue_agrees_at": 0.0,
             "refresh_seconds": 30,
             # A message that arrives while the index is still being built at start-up (5-10 s;
             # the health route says "loading" until then) waits this long for it, then goes
@@ -392,8 +400,12 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
         service, probability = best[0].service, best[0].score
         if worried and (service.intent == URGENT
                         or probability < float(self.config["unless_service_at"])):
-            unsure = (service.intent != URGENT and safeguarding < float(self.config["check_below"])
-                      and probability >= float(self.config["offer_at"]))
+            unsure = service.intent != URGENT and (
+                (safeguarding < float(self.config["check_below"])
+                 and probability >= float(self.config["offer_at"]))
+                or (safeguarding < float(self.config["sure_concern_at"])
+                    and index.share(text, intent=URGENT)
+                    < float(self.config["catalogue_agrees_at"])))
             return URGENT, (service.id if unsure else None)
         if top in self._PROTECTED:
             return None, None

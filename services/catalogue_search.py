@@ -219,6 +219,13 @@ class CatalogueIndex:
         out[self._classes] = probabilities
         return out[:-1], words
 
+    def share(self, text: str, *, intent: str) -> float:
+        """The probability that `text` is about one of the services an intent handles (for
+        safeguarding_concern: children's and adults' safeguarding, domestic abuse)."""
+        scores = self.scores(text)
+        return float(sum(scores[i] for i, service in enumerate(self.catalogue.services)
+                         if service.intent == intent))
+
     def search(self, text: str, limit: int = 5) -> list[Match]:
         return self._search(text, limit)[0]
 

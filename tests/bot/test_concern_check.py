@@ -152,3 +152,37 @@ def test_the_check_reaches_the_message_rasa_sends_to_the_actions(sample_index):
     parse = message.as_dict(only_output_properties=True)
     assert parse["intent"]["name"] == "safeguarding_concern"
     assert parse[CONCERN_CHECK] == {"service": "free-school-meals"}
+
+
+# --- when the catalogue sees no harm in the message either ---------------------------------
+
+CARE = "my mum needs help at home after a fall"
+_NO_HARM = {"sure_concern_at": 0.2, "catalogue_agrees_at": 0.02, "safeguarding_at": 0.08,
+            "check_below": 0.0}  # the share rule is off: only the catalogue's view decides
+
+
+def test_a_weak_concern_the_catalogue_sees_no_harm_in_is_asked_first(sample_index):
+    ranking = intent_ranking(("ask_service", 0.7), ("safeguarding_concern", 0.15))
+    assert sample_index.share(CARE, intent="safeguarding_concern") < 0.02
+    winner, check = _arbiter(sample_index, **_NO_HARM).judge(CARE, ranking)
+    assert (winner, check) == ("safeguarding_concern", "care-assessment")
+
+
+def test_a_weak_concern_the_catalogue_also_sees_goes_straight_to_the_queue(sample_index):
+    text = "my neighbour shouts at her kids all the time and they look scared"
+    ranking = intent_ranking(("ask_service", 0.7), ("safeguarding_concern", 0.15))
+    assert sample_index.share(text, intent="safeguarding_concern") >= 0.02
+    assert _arbiter(sample_index, **_NO_HARM).judge(text, ranking) == (
+        "safeguarding_concern", None)
+
+
+def test_a_sure_concern_goes_straight_to_the_queue_whatever_the_catalogue_sees(sample_index):
+    ranking = intent_ranking(("ask_service", 0.5), ("safeguarding_concern", 0.25))
+    assert _arbiter(sample_index, **_NO_HARM).judge(CARE, ranking) == (
+        "safeguarding_concern", None)
+
+
+def test_asking_when_the_catalogue_sees_no_harm_is_off_unless_configured(sample_index):
+    ranking = intent_ranking(("ask_service", 0.7), ("safeguarding_concern", 0.15))
+    arbiter = _arbiter(sample_index, safeguarding_at=0.08)
+    assert arbiter.judge(CARE, ranking) == ("safeguarding_concern", None)

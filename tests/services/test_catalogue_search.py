@@ -85,3 +85,16 @@ def test_a_non_council_question_gets_an_honest_unknown(index):
 def test_council_questions_keep_their_answers_beside_none_of_these(index):
     decision = index.decide("can someone take away my old sofa")
     assert decision.kind == "answer" and decision.service.id == "bulky-waste"
+
+
+def test_the_share_of_an_intents_services_is_their_probabilities_together(index):
+    """What the arbiter asks before it passes a weak concern on: does the catalogue see harm?"""
+    worried = "my neighbour shouts at her kids all the time and they look scared"
+    urgent = {s.id for s in index.catalogue.services if s.intent == "safeguarding_concern"}
+    assert urgent >= {"safeguarding-child", "safeguarding-adult", "domestic-abuse"}
+    scores = index.scores(worried)
+    expected = sum(scores[i] for i, s in enumerate(index.catalogue.services) if s.id in urgent)
+    assert index.share(worried, intent="safeguarding_concern") == pytest.approx(expected)
+    assert (index.share(worried, intent="safeguarding_concern")
+            > 10 * index.share("when is my green bin emptied", intent="safeguarding_concern"))
+    assert index.share(worried, intent="no_such_intent") == 0.0
