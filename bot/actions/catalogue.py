@@ -36,7 +36,6 @@ from bot.actions.common import (
     leave_form,
     send_handoff,
 )
-from bot.actions.fallback import _turns
 from services import catalogue as catalogue_service
 from services.catalogue import Catalogue, Service
 from services.catalogue_feedback import record_feedback
@@ -178,10 +177,21 @@ class ActionNotAtRisk(Action):
 
 
 def answered_just_before(tracker: Tracker) -> bool:
-    """The turn before this one ended with a catalogue answer (and its question)."""
-    turns = _turns(tracker.events)
-    return (len(turns) >= 2 and bool(tracker.get_slot("awaiting_feedback"))
-            and ANSWER_ACTION in turns[-2]["actions"])
+    """The turn before this one ended with a catalogue answer and "Did that answer your
+    question?", whichever action gave it (the catalogue, an unsure NLU's fallback, or "no" to
+    "Is someone at risk of harm?"): every one of them sets awaiting_feedback with the answer."""
+    if not tracker.get_slot("awaiting_feedback"):
+        return False
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                return False
+        elif (users == 1 and event.get("event") == "slot"
+              and event.get("name") == "awaiting_feedback"):
+            return bool(event.get("value"))
+    return False
 
 
 class ActionAnswerFeedback(Action):

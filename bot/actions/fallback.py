@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions import catalogue
 from bot.actions.common import leave_form, send_handoff
 
 FALLBACK_ACTION = "action_nlu_fallback"
@@ -46,8 +47,6 @@ class ActionNluFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        from bot.actions import catalogue  # catalogue imports this module's _turns
-
         decision = catalogue.decide(tracker, catalogue.current_catalogue())
         if decision.kind != "unknown":
             return leave_form(tracker) + catalogue.respond(dispatcher, tracker, decision)

@@ -144,15 +144,23 @@ def test_an_unsure_nlu_with_nothing_close_asks_again_and_logs_it(bot_db, dispatc
     assert "unanswered" in signals(dispatcher)[0]
 
 
-def _after_answer(text: str, intent: str, channel: str = "webchat", sender_id: str = "conv-1"):
-    history = [
+def _answer_history(channel: str = "webchat", answered_by: str = "action_answer_service"):
+    """A catalogue answer and its "Did that answer your question?", as Rasa logs them."""
+    return [
         {"event": "user", "text": "can you take away my old sofa", "input_channel": channel,
          "parse_data": {"intent": {"name": "ask_service", "confidence": 0.9}, "entities": []}},
-        action_event("action_answer_service"),
+        action_event(answered_by),
         bot_event("We can collect large items..."),
         bot_event("Did that answer your question?"),
+        {"event": "slot", "name": "last_service", "value": "bulky-waste"},
+        {"event": "slot", "name": "awaiting_feedback", "value": True},
         action_event("action_listen"),
     ]
+
+
+def _after_answer(text: str, intent: str, channel: str = "webchat", sender_id: str = "conv-1",
+                  answered_by: str = "action_answer_service"):
+    history = _answer_history(channel, answered_by)
     return make_tracker(text, intent, channel=channel, history=history, sender_id=sender_id,
                         slots={"last_service": "bulky-waste", "awaiting_feedback": True})
 
@@ -174,6 +182,32 @@ def test_did_that_answer_is_recorded_on_every_channel(bot_db, dispatcher, domain
         stored = {"web": "web", "webchat": "web"}.get(channel, channel)
         assert (row.conversation_id, row.channel, row.service_id, row.helpful) == (
             "conv-1", stored, "bulky-waste", helpful)
+
+
+@pytest.mark.parametrize("answered_by", ["action_nlu_fallback", "action_not_at_risk"])
+def test_feedback_on_an_answer_from_any_action_is_recorded(bot_db, dispatcher, domain,
+                                                           answered_by):
+    """An unsure NLU's catalogue answer, and the service's answer after "no, nobody is at
+    risk", ask "Did that answer your question?" too: the reply must count."""
+    with bot_db.session() as s:
+        s.add(Conversation(id="conv-1", channel="web", state="bot"))
+    tracker = _after_answer("yes", "affirm", answered_by=answered_by)
+    run(ActionAnswerFeedback(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_feedback_yes"]
+    with bot_db.session() as s:
+        assert s.scalar(select(AnswerFeedback)).service_id == "bulky-waste"
+
+
+def test_a_yes_two_turns_after_the_answer_is_not_taken_as_feedback(bot_db, dispatcher, domain):
+    history = [*_answer_history(),
+               {"event": "user", "text": "thanks", "parse_data": {"intent": {"name": "thank"}}},
+               action_event("utter_you_are_welcome"), action_event("action_listen")]
+    tracker = make_tracker("yes", "affirm", history=history,
+                           slots={"last_service": "bulky-waste", "awaiting_feedback": True})
+    run(ActionAnswerFeedback(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_how_can_i_help"]
+    with bot_db.session() as s:
+        assert s.scalar(select(AnswerFeedback)) is None
 
 
 def test_a_later_yes_is_not_taken_as_feedback(bot_db, dispatcher, domain):
