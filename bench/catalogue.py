@@ -59,6 +59,7 @@ ABOUT = {
 }
 OUT = ROOT / "var" / "bench"
 CATALOGUE_INTENTS = ("ask_service", "out_of_scope", "nlu_fallback")
+LOOKUPS = ("case_reference", "planning_reference", "postcode", "library")  # what inform looks up
 URGENT = "safeguarding_concern"
 CONCERN_CHECK = "concern_check"  # bot.nlu_components.CONCERN_CHECK (importing it loads Rasa)
 TARGETS = {"right_service": 0.85, "confidently_wrong": 0.02, "in_domain_macro_f1": 0.95,
@@ -100,6 +101,16 @@ def outcome(catalogue: Catalogue, index: CatalogueIndex, text: str,
         decision = decide_for(index, text, intent)
         spent = time.perf_counter() - started
         return decision.kind, [m.service.id for m in decision.matches], spent
+    if intent == "inform" and not any(e.get("entity") in LOOKUPS
+                                      for e in parse.get("entities") or []):
+        # Nothing to look up (bot.actions.lookups.ActionInform): a sure catalogue answer, or
+        # "what would you like me to do with that?".
+        started = time.perf_counter()
+        decision = decide_for(index, text, intent)
+        spent = time.perf_counter() - started
+        if decision.kind == "answer":
+            return "answer", [decision.matches[0].service.id], spent
+        return "other", [intent], spent
     handled_by = [s.id for s in catalogue.services if s.intent == intent]
     if handled_by:  # the intent's own form, look-up or hand-over answers it
         return "answer", handled_by, 0.0

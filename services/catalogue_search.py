@@ -257,16 +257,20 @@ class CatalogueIndex:
         return Decision("choose", close)
 
 
-# When the NLU already said "not a council question" (out_of_scope) or was unsure
-# (nlu_fallback), retrieval must be surer before it answers: a wrong answer is worse than none.
+# When the NLU already said "not a council question" (out_of_scope), was unsure
+# (nlu_fallback), or took the message for a bare answer to a question nobody asked (inform:
+# "the leisure centre"), retrieval must be surer before it answers: a wrong answer is worse
+# than none. Neither "not the council's" nor a bare phrase gets choices to pick from.
 STRICT_ANSWER_AT = 0.6
-UNSURE_INTENTS = ("out_of_scope", "nlu_fallback")
+UNSURE_INTENTS = ("out_of_scope", "nlu_fallback", "inform")
+NO_CHOICES_INTENTS = ("out_of_scope", "inform")
 
 
 def decide_for(index: CatalogueIndex, text: str, intent: str | None,
                choices: list[str] | None = None) -> Decision:
     """The catalogue's answer to a message the NLU labelled `intent` (ask_service,
-    out_of_scope or nlu_fallback). The bot and the benchmark both decide here."""
+    out_of_scope, nlu_fallback, or inform with nothing to look up). The bot and the benchmark
+    both decide here."""
     if choices:  # the resident is picking one of the services just offered
         picked = index.decide(text, among=list(choices))
         if picked.kind == "answer":
@@ -275,7 +279,7 @@ def decide_for(index: CatalogueIndex, text: str, intent: str | None,
     if (intent in UNSURE_INTENTS and decision.kind == "answer"
             and decision.matches[0].score < STRICT_ANSWER_AT):
         return Decision("unknown", decision.matches)
-    if intent == "out_of_scope" and decision.kind == "choose":
+    if intent in NO_CHOICES_INTENTS and decision.kind == "choose":
         return Decision("unknown", decision.matches)
     return decision
 

@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.actions import catalogue
 from bot.actions.bins import answer_bin_days
 from bot.actions.common import (
     answer_lookup,
@@ -22,6 +23,7 @@ from bot.actions.common import (
 from bot.actions.forms import CouncilFormValidation, answer_after_form, slot_validator
 from core.redaction import has_marker
 from services import cases, contact_details, dates, libraries, planning
+from services.catalogue_search import decide_for, index_for
 from services.hours import describe_opening_hours
 from services.postcodes import find_postcode
 
@@ -196,5 +198,11 @@ class ActionInform(Action):
         town = libraries.match_town(latest_entity(tracker, "library") or "")
         if town:
             return answer_library(dispatcher, tracker, town)
+        # A bare phrase that plainly names a service ("the leisure centre") gets its answer;
+        # anything less sure asks what to do with it (decide_for: no choices for "inform").
+        decision = decide_for(index_for(catalogue.current_catalogue()), latest_text(tracker),
+                              "inform")
+        if decision.kind == "answer":
+            return catalogue.respond(dispatcher, tracker, decision)
         dispatcher.utter_message(response="utter_inform_unclear")
         return []

@@ -290,6 +290,18 @@ def test_inform_without_anything_useful(dispatcher, domain):
     assert responses(dispatcher) == ["utter_inform_unclear"]
 
 
+def test_a_bare_phrase_naming_a_service_gets_its_answer(bot_db, dispatcher, domain):
+    """ "the leisure centre" reads like an answer to a question nobody asked: if it plainly
+    names a service, the resident gets that service's answer and link, not "what should I do
+    with that?"."""
+    events = run(ActionInform(), dispatcher, make_tracker("the leisure centre", "inform"), domain)
+    said = dispatcher.messages[0]["text"]
+    assert "Halo Leisure" in said and "www.herefordshire.gov.uk/leisure" in said
+    assert responses(dispatcher)[1] == "utter_did_that_answer"
+    assert {"event": "slot", "name": "last_service", "value": "leisure-centres",
+            "timestamp": None} in events
+
+
 def test_database_failure_is_honest_and_hands_over(dispatcher, domain, tmp_path, monkeypatch):
     # An empty database file: no tables, so every query fails on our side.
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")

@@ -98,3 +98,10 @@ def test_the_share_of_an_intents_services_is_their_probabilities_together(index)
     assert (index.share(worried, intent="safeguarding_concern")
             > 10 * index.share("when is my green bin emptied", intent="safeguarding_concern"))
     assert index.share(worried, intent="no_such_intent") == 0.0
+
+
+def test_a_bare_phrase_gets_a_sure_answer_or_nothing_never_choices(index):
+    """inform: the NLU took it for an answer to a question nobody asked."""
+    assert decide_for(index, "the leisure centre", "inform").service.id == "leisure-centres"
+    assert decide_for(index, "by the church", "ask_service").kind == "choose"
+    assert decide_for(index, "by the church", "inform").kind == "unknown"
