@@ -3,6 +3,8 @@
 - Normal texts go to the router (Rasa's "sms" channel gives short replies); the replies are
   joined into one text of at most three segments, with buttons as "Reply 1 for ...".
 - PERSON hands over; advisors answer from the console (the router's queue sends the SMS).
+  While a text waits for a person, each text is acknowledged (never silence), and CALL (or
+  CALL ME, CALL BACK, RING ME) asks for a call back on the number that texted.
 - STOP (and STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT) is recorded as an SMS opt-out and honoured:
   we send nothing back (Twilio confirms STOP itself on long codes) and answer no later texts.
   START withdraws it. If either cannot be recorded (the database is down) we answer 503, so
@@ -36,11 +38,21 @@ csrf.exempt(bp)  # Twilio cannot send a CSRF token; the request signature protec
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START_WORDS = {"START", "UNSTOP"}
 PERSON_WORDS = {"PERSON", "HUMAN", "ADVISOR", "ADVISER", "AGENT", "OPERATOR"}
+CALLBACK_WORDS = {"CALL", "CALLME", "CALLBACK", "CALLMEBACK", "RINGME", "PHONEME"}
 
 INTRO_FOOTER = "Reply PERSON to talk to someone."
 ONLY_TEXT = "Sorry, we can only read text. Please send your question as a text message."
 TOO_LONG = "Sorry, that message is too long. Please send up to {limit:,} characters."
 ALREADY_WAITING = "You are already in the queue for a person. They will reply here."
+WAITING_ACK = "Thank you. A person will read this and reply here."
+WAITING_ACK_CALL = WAITING_ACK + " Reply CALL if you would like us to phone you instead."
+CALL_FOOTER = "Reply CALL if you would like us to phone you back."
+CALLBACK_OPEN = ("Thank you. An advisor will call you back on the number ending {digits} "
+                 "as soon as they can. If someone is in danger, call 999.")
+CALLBACK_CLOSED = ("Thank you. We are closed now. An advisor will call you back on the number "
+                   "ending {digits} when we open: {hours}. If someone is in danger, call 999.")
+CALLBACK_NOTE = "Texted CALL while waiting: call back on the number that texted."
+CALLBACK_ALREADY = "You have already asked us to call you back. An advisor will call you."
 AFTER_STOP = "A text arrived from a number that opted out of texts. No reply was sent."
 SOMETHING_WRONG = "Sorry, something went wrong. Please try again later or call us on {phone}."
 SCORE_THANKS = "Thank you for your score. It helps us improve. Reply PERSON if you need more help."
@@ -90,6 +102,11 @@ class SmsFlow:
             return twiml.sms_empty()
 
         thread = self.router.snapshot(conv, with_messages=False)
+        waiting = thread.state == ConversationState.WAITING
+        if waiting and word in CALLBACK_WORDS:
+            if thread.callback_requested:  # one call back, however often they ask
+                return twiml.sms_reply(CALLBACK_ALREADY)
+            return twiml.sms_reply(self.callback(conv, number))
         if word in PERSON_WORDS:
             result = self.router.request_handoff(conv, "requested", note="Texted PERSON.")
             if not result.replies:
@@ -102,11 +119,26 @@ class SmsFlow:
                 if not text:
                     return twiml.sms_reply(ONLY_TEXT)
                 return twiml.sms_reply(TOO_LONG.format(limit=self.config["MAX_MESSAGE_CHARS"]))
+        if not result.replies and result.state == ConversationState.WAITING:
+            # Stored for the advisor; the resident still hears that it arrived.
+            return twiml.sms_reply(WAITING_ACK if thread.callback_requested
+                                   else WAITING_ACK_CALL)
         intro = not thread.sms_intro_sent and result.state == ConversationState.BOT
-        reply, _options = twiml.sms_body(result.replies, footer=INTRO_FOOTER if intro else None)
+        footer = INTRO_FOOTER if intro else None
+        if result.handover is not None and result.state == ConversationState.WAITING:
+            footer = CALL_FOOTER  # the notice offers a call back: this is how, by text
+        reply, _options = twiml.sms_body(result.replies, footer=footer)
         if not thread.sms_intro_sent:
             self.router.remember(conv, sms_intro_sent=True)
         return twiml.sms_reply(reply)
+
+    def callback(self, conv: str, number: str) -> str:
+        """CALL while waiting: a call back to the number that texted, on the ticket."""
+        self.router.request_callback(conv, phone=number, preferred_time=None, notes=CALLBACK_NOTE)
+        digits = twiml.last_four(number) or ""
+        if self.router.hours.is_open():
+            return CALLBACK_OPEN.format(digits=digits)
+        return CALLBACK_CLOSED.format(digits=digits, hours=self.router.hours.describe())
 
 
 def _xml(body: str) -> Response:

@@ -8,12 +8,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from channels import sms
 from handoff import queue as ops
-from storage.models import Conversation, HandoffTicket, Message, OptOutEvent, utcnow
-from tests.channels.conftest import CALLER, Phone, parse
+from storage.models import (
+    CallbackRequest,
+    Conversation,
+    HandoffTicket,
+    Message,
+    OptOutEvent,
+    utcnow,
+)
+from tests.channels.conftest import CALLER, Phone, closed_hours, parse
 from tests.conftest import add_advisor_row
 from tests.handoff.test_payloads import OPT_OUT_PAYLOAD, script_rasa
 
+CLOSED = pytest.mark.parametrize("settings", [{"opening_hours": closed_hours()}], indirect=True)
 STOP_WORDS = ["STOP", "stop", "Stop.", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]
 
 
@@ -76,11 +85,59 @@ def test_person_hands_over(twilio, fake_rasa, db, word):
     with db.session() as s:
         ticket = s.scalars(select(HandoffTicket)).one()
     assert (ticket.reason, ticket.status) == ("requested", "queued")
-    # while waiting, texts are for the advisor: the assistant stays out and sends nothing
-    assert text(twilio, "are you there?") == []
+    assert replies[0].endswith("Reply CALL if you would like us to phone you back.")
+    # while waiting, texts are for the advisor: the assistant stays out, but every text is
+    # acknowledged, never met with silence
+    assert text(twilio, "are you there?") == [
+        "Thank you. A person will read this and reply here. "
+        "Reply CALL if you would like us to phone you instead."]
     assert text(twilio, "PERSON") == [
         "You are already in the queue for a person. They will reply here."]
     assert fake_rasa.calls == []
+    with db.session() as s:
+        kept = s.scalars(select(Message.text).where(Message.sender == "resident")).all()
+    assert "are you there?" in kept  # for the advisor to read
+
+
+def _callbacks(db):
+    with db.session() as s:
+        return [(c.phone, c.ticket_id, c.notes) for c in s.scalars(select(CallbackRequest))]
+
+
+@pytest.mark.parametrize("word", ["CALL", "call me", "Call back", "ring me"])
+def test_call_while_waiting_asks_for_a_call_back_on_that_number_once(twilio, fake_rasa, db,
+                                                                     word):
+    text(twilio, "PERSON")
+    replies = text(twilio, word)
+    assert replies == ["Thank you. An advisor will call you back on the number ending 0123 "
+                       "as soon as they can. If someone is in danger, call 999."]
+    with db.session() as s:
+        ticket_id = s.scalars(select(HandoffTicket.id)).one()
+    assert _callbacks(db) == [(CALLER, ticket_id, sms.CALLBACK_NOTE)]
+    # asking again never books a second call
+    assert text(twilio, "CALL") == [
+        "You have already asked us to call you back. An advisor will call you."]
+    assert len(_callbacks(db)) == 1
+    assert text(twilio, "thanks") == ["Thank you. A person will read this and reply here."]
+    assert fake_rasa.calls == []
+
+
+@CLOSED
+def test_call_out_of_hours_says_when_the_call_will_come(twilio, fake_rasa, db):
+    replies = text(twilio, "PERSON")
+    assert "not working right now" in replies[0] and "call you back" in replies[0]
+    assert replies[0].endswith("Reply CALL if you would like us to phone you back.")
+    reply = text(twilio, "call me")[0]
+    assert reply.startswith("Thank you. We are closed now. An advisor will call you back on "
+                            "the number ending 0123 when we open: ")
+    assert len(_callbacks(db)) == 1
+
+
+def test_call_before_any_hand_over_is_an_ordinary_message(twilio, fake_rasa, db):
+    fake_rasa.reply_to("call me", [{"text": "What would you like help with?"}], intent="greet")
+    assert text(twilio, "call me")[0].startswith("What would you like help with?")
+    assert fake_rasa.calls[0]["text"] == "call me"
+    assert _callbacks(db) == []
 
 
 @pytest.mark.parametrize("word", STOP_WORDS)
