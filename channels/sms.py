@@ -3,8 +3,8 @@
 - Normal texts go to the router (Rasa's "sms" channel gives short replies); the replies are
   joined into one text of at most three segments, with buttons as "Reply 1 for ...".
 - PERSON hands over; advisors answer from the console (the router's queue sends the SMS).
-  While a text waits for a person, each text is acknowledged (never silence), and CALL (or
-  CALL ME, CALL BACK, RING ME) asks for a call back on the number that texted.
+  While a text waits for a person, each text is acknowledged (never silence), and CALL (or a
+  short "please call me back") asks for a call back on the number that texted.
 - STOP (and STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT) is recorded as an SMS opt-out and honoured:
   we send nothing back (Twilio confirms STOP itself on long codes) and answer no later texts.
   START withdraws it. If either cannot be recorded (the database is down) we answer 503, so
@@ -66,6 +66,19 @@ def keyword(body: str) -> str:
     return re.sub(r"[^A-Z]", "", body.upper())
 
 
+_CALL_ME = re.compile(r"\b(call|ring|phone)\b.*\b(me|back|us)\b")
+_NOT = re.compile(r"\b(dont|don't|do not|never|no need)\b")
+
+
+def wants_call_back(body: str) -> bool:
+    """CALL, or a short text asking for one in words ("please call me back", "can you ring
+    me"): the hand-over notice says "you can ask us to call you back", so people ask."""
+    text = " ".join(body.lower().split())
+    if keyword(body) in CALLBACK_WORDS:
+        return True
+    return len(text) <= 60 and bool(_CALL_ME.search(text)) and not _NOT.search(text)
+
+
 def option_payload(body: str, options: list[str]) -> str | None:
     """A reply of '1'..'9' picks the matching button from the previous text."""
     text = body.strip().rstrip(".")
@@ -103,7 +116,7 @@ class SmsFlow:
 
         thread = self.router.snapshot(conv, with_messages=False)
         waiting = thread.state == ConversationState.WAITING
-        if waiting and word in CALLBACK_WORDS:
+        if waiting and wants_call_back(text):
             if thread.callback_requested:  # one call back, however often they ask
                 return twiml.sms_reply(CALLBACK_ALREADY)
             return twiml.sms_reply(self.callback(conv, number))

@@ -104,7 +104,8 @@ def _callbacks(db):
         return [(c.phone, c.ticket_id, c.notes) for c in s.scalars(select(CallbackRequest))]
 
 
-@pytest.mark.parametrize("word", ["CALL", "call me", "Call back", "ring me"])
+@pytest.mark.parametrize("word", ["CALL", "call me", "Call back", "please call me back",
+                                  "can you ring me?"])
 def test_call_while_waiting_asks_for_a_call_back_on_that_number_once(twilio, fake_rasa, db,
                                                                      word):
     text(twilio, "PERSON")
@@ -131,6 +132,17 @@ def test_call_out_of_hours_says_when_the_call_will_come(twilio, fake_rasa, db):
     assert reply.startswith("Thank you. We are closed now. An advisor will call you back on "
                             "the number ending 0123 when we open: ")
     assert len(_callbacks(db)) == 1
+
+
+@pytest.mark.parametrize(("body", "wanted"), [
+    ("CALL", True), ("Call me.", True), ("ring me back please", True),
+    ("could someone phone me", True), ("please don't call me, text only", False),
+    ("no need to call me", False), ("I called the number on the letter and nobody answered "
+                                    "so can you call me", False),  # long: for the advisor
+    ("what time do you close", False),
+])
+def test_which_texts_ask_for_a_call_back(body, wanted):
+    assert sms.wants_call_back(body) is wanted
 
 
 def test_call_before_any_hand_over_is_an_ordinary_message(twilio, fake_rasa, db):
