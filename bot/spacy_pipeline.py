@@ -29,6 +29,7 @@ LIBRARY_TOWNS = {
 }
 BIN_TYPES = {
     "general waste": [
+        # Not "rubbish" alone: "rubbish dumped in the lane" is fly-tipping, not a bin.
         "general waste", "black bin", "rubbish bin", "household waste", "general rubbish",
     ],
     "recycling": ["recycling", "green bin", "recycling bin"],
@@ -65,6 +66,9 @@ def entity_patterns() -> list[dict]:
     for canonical, names in BIN_TYPES.items():
         for name in names:
             patterns.append({"label": "bin_type", "pattern": _phrase(name), "id": canonical})
+            if name.endswith(" bin"):  # "when are the black bins emptied"
+                patterns.append({"label": "bin_type", "pattern": _phrase(name + "s"),
+                                 "id": canonical})
     return patterns
 
 
