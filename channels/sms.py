@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -79,6 +80,19 @@ def wants_call_back(body: str) -> bool:
     return len(text) <= 60 and bool(_CALL_ME.search(text)) and not _NOT.search(text)
 
 
+ACK_EVERY = timedelta(minutes=10)
+
+
+def should_acknowledge(transcript: Sequence[Any], now: datetime) -> bool:
+    """Pure: acknowledge a text to a waiting conversation unless the last thing we sent was an
+    acknowledgement less than ACK_EVERY ago (the resident already knows it will be read)."""
+    ours = [m for m in transcript if m.sender in ("bot", "advisor")]
+    if not ours or ours[-1].text not in (WAITING_ACK, WAITING_ACK_CALL):
+        return True
+    sent = datetime.fromisoformat(ours[-1].sent_at.removesuffix("Z")).replace(tzinfo=UTC)
+    return now - sent >= ACK_EVERY
+
+
 def option_payload(body: str, options: list[str]) -> str | None:
     """A reply of '1'..'9' picks the matching button from the previous text."""
     text = body.strip().rstrip(".")
@@ -133,9 +147,14 @@ class SmsFlow:
                     return twiml.sms_reply(ONLY_TEXT)
                 return twiml.sms_reply(TOO_LONG.format(limit=self.config["MAX_MESSAGE_CHARS"]))
         if not result.replies and result.state == ConversationState.WAITING:
-            # Stored for the advisor; the resident still hears that it arrived.
-            return twiml.sms_reply(WAITING_ACK if thread.callback_requested
-                                   else WAITING_ACK_CALL)
+            # Stored for the advisor; the resident still hears that it arrived, once in a while
+            # (an auto-reply answering our acknowledgement must not start an endless exchange).
+            transcript = self.router.snapshot(conv).messages
+            if not should_acknowledge(transcript, datetime.now(UTC)):
+                return twiml.sms_empty()
+            ack = WAITING_ACK if thread.callback_requested else WAITING_ACK_CALL
+            self.router.note_bot_text(conv, ack)
+            return twiml.sms_reply(ack)
         intro = not thread.sms_intro_sent and result.state == ConversationState.BOT
         footer = INTRO_FOOTER if intro else None
         if result.handover is not None and result.state == ConversationState.WAITING:

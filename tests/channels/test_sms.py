@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from channels import sms
 from handoff import queue as ops
+from handoff.results import MessageView
 from storage.models import (
     CallbackRequest,
     Conversation,
@@ -93,10 +94,32 @@ def test_person_hands_over(twilio, fake_rasa, db, word):
         "Reply CALL if you would like us to phone you instead."]
     assert text(twilio, "PERSON") == [
         "You are already in the queue for a person. They will reply here."]
+    assert text(twilio, "it's about my mum") == [], "acknowledged a moment ago"
     assert fake_rasa.calls == []
     with db.session() as s:
         kept = s.scalars(select(Message.text).where(Message.sender == "resident")).all()
-    assert "are you there?" in kept  # for the advisor to read
+        told = s.scalars(select(Message.text).where(Message.sender == "bot")).all()
+    assert {"are you there?", "it's about my mum"} <= set(kept)  # for the advisor to read
+    assert told.count(sms.WAITING_ACK_CALL) == 1  # the transcript shows what they were told
+
+
+def _sent(text: str, minutes_ago: float, sender: str = "bot"):
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    at = (now - timedelta(minutes=minutes_ago)).replace(tzinfo=None).isoformat() + "Z"
+    return MessageView(1, sender, text, [], at), now
+
+
+def test_an_acknowledgement_is_not_repeated_within_ten_minutes():
+    """An auto-reply answering our acknowledgement must not start an endless exchange."""
+    ack, now = _sent(sms.WAITING_ACK_CALL, minutes_ago=3)
+    assert sms.should_acknowledge([ack], now) is False
+    ack, now = _sent(sms.WAITING_ACK, minutes_ago=11)
+    assert sms.should_acknowledge([ack], now) is True
+    notice, now = _sent("I have passed you to a person.", minutes_ago=1)
+    assert sms.should_acknowledge([notice], now) is True
+    advisor, now = _sent("Hello, this is Sam.", minutes_ago=1, sender="advisor")
+    assert sms.should_acknowledge([ack, advisor], now) is True
+    assert sms.should_acknowledge([], now) is True
 
 
 def _callbacks(db):
