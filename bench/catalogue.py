@@ -96,21 +96,17 @@ def outcome(catalogue: Catalogue, index: CatalogueIndex, text: str,
     check = parse.get(CONCERN_CHECK)
     if intent == URGENT and check:
         return "check", [check["service"]], 0.0
-    if intent in CATALOGUE_INTENTS:
+    # inform with nothing to look up (bot.actions.lookups.ActionInform): a sure catalogue
+    # answer, or "what would you like me to do with that?".
+    bare = intent == "inform" and not any(e.get("entity") in LOOKUPS
+                                          for e in parse.get("entities") or [])
+    if intent in CATALOGUE_INTENTS or bare:
         started = time.perf_counter()
         decision = decide_for(index, text, intent)
         spent = time.perf_counter() - started
+        if bare and decision.kind != "answer":
+            return "other", [intent], spent
         return decision.kind, [m.service.id for m in decision.matches], spent
-    if intent == "inform" and not any(e.get("entity") in LOOKUPS
-                                      for e in parse.get("entities") or []):
-        # Nothing to look up (bot.actions.lookups.ActionInform): a sure catalogue answer, or
-        # "what would you like me to do with that?".
-        started = time.perf_counter()
-        decision = decide_for(index, text, intent)
-        spent = time.perf_counter() - started
-        if decision.kind == "answer":
-            return "answer", [decision.matches[0].service.id], spent
-        return "other", [intent], spent
     handled_by = [s.id for s in catalogue.services if s.intent == intent]
     if handled_by:  # the intent's own form, look-up or hand-over answers it
         return "answer", handled_by, 0.0

@@ -243,8 +243,8 @@ class CatalogueArbiter(GraphComponent, IntentClassifier):
       lines and asks "Is someone at risk of harm?" before it passes anyone to the urgent queue;
     - and unless the catalogue sees no harm in it either: a concern share under
       `sure_concern_at` while the catalogue's own safeguarding services (children, adults,
-      domestic abuse) share under `catalogue_agrees_at` is asked about the same way ("I need
-      to register my baby's birth"), never dropped;
+      domestic abuse) share under `catalogue_agrees_at` is asked about the same way ("my mum
+      needs help at home after a fall"), never dropped;
     - a red flag (catalogue/red_flags.yml: "hits me", "kill myself") sends the message straight
       to the urgent queue whatever either classifier says: the classifiers learn from examples
       and can take "my carer hits me" for the carers' service; the list cannot.
