@@ -271,11 +271,15 @@ def decide_for(index: CatalogueIndex, text: str, intent: str | None,
     """The catalogue's answer to a message the NLU labelled `intent` (ask_service,
     out_of_scope, nlu_fallback, or inform with nothing to look up). The bot and the benchmark
     both decide here."""
-    if choices:  # the resident is picking one of the services just offered
+    decision = index.decide(text)
+    # The resident may be picking one of the services just offered, unless their words are
+    # closest to another service: then it is a new question ("where do I take old paint"
+    # after "Did you mean assisted collection or a new bin?"), never forced into the choices.
+    closest = decision.matches[0].service.id if decision.matches else None
+    if choices and closest in choices:
         picked = index.decide(text, among=list(choices))
         if picked.kind == "answer":
             return picked
-    decision = index.decide(text)
     if (intent in UNSURE_INTENTS and decision.kind == "answer"
             and decision.matches[0].score < STRICT_ANSWER_AT):
         return Decision("unknown", decision.matches)

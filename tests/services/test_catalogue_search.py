@@ -105,3 +105,19 @@ def test_a_bare_phrase_gets_a_sure_answer_or_nothing_never_choices(index):
     assert decide_for(index, "the leisure centre", "inform").service.id == "leisure-centres"
     assert decide_for(index, "by the church", "ask_service").kind == "choose"
     assert decide_for(index, "by the church", "inform").kind == "unknown"
+
+
+def test_a_pick_among_the_choices_just_offered_is_answered(index):
+    decision = decide_for(index, "the tip", "ask_service",
+                          choices=["recycling-centres", "bulky-waste"])
+    assert decision.kind == "answer" and decision.service.id == "recycling-centres"
+
+
+def test_a_new_question_after_choices_is_not_forced_into_them(index):
+    """Asked "Did you mean assisted collection or a new bin?", the resident asks about paint
+    instead: the answer is about paint, never one of the two offered."""
+    choices = ["assisted-collection", "new-bin"]
+    decision = decide_for(index, "where do i take old paint", "ask_service", choices=choices)
+    assert decision.service is not None
+    assert decision.service.id == "recycling-centres"
+    assert index.decide("where do i take old paint", among=choices).kind == "answer"  # the trap
