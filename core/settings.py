@@ -287,7 +287,7 @@ def test_settings(database_url: str, **overrides) -> Settings:
         council_logo_url="",
         council_brand_colour="#00594f",
         council_website="https://www.herefordshire.gov.uk",
-        opening_hours="Mon-Sun 00:00-23:59",
+        opening_hours="Mon-Sun 00:00-24:00",
         timezone="Europe/London",
         data_notice_version="test-v1",
         retention_days=90,

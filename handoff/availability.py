@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from services.hours import parse_opening_hours
+from services.dates import describe_span
+from services.hours import open_at, parse_opening_hours
 from storage.models import Advisor, HandoffTicket, utcnow
 
 ADVISOR_SEEN_WINDOW = timedelta(minutes=2)
@@ -30,9 +31,7 @@ class OpeningHours:
         return cls(spans=parse_opening_hours(spec), text=spec, tz=ZoneInfo(tz))
 
     def is_open(self, at: datetime | None = None) -> bool:
-        local = (at or datetime.now(self.tz)).astimezone(self.tz)
-        span = self.spans.get(local.weekday())
-        return bool(span) and span[0] <= local.time() < span[1]
+        return open_at(self.spans, (at or datetime.now(self.tz)).astimezone(self.tz))
 
     def describe(self) -> str:
         """Plain words, e.g. 'Monday to Friday, 9am to 5pm'."""
@@ -47,14 +46,8 @@ class OpeningHours:
         out = []
         for first, last, (start, end) in groups:
             days = names[first] if first == last else f"{names[first]} to {names[last]}"
-            out.append(f"{days}, {_clock(start)} to {_clock(end)}")
+            out.append(f"{days}, {describe_span((start, end))}")
         return "; ".join(out) or "closed"
-
-
-def _clock(t: time) -> str:
-    hour = t.hour % 12 or 12
-    suffix = "am" if t.hour < 12 else "pm"
-    return f"{hour}{suffix}" if t.minute == 0 else f"{hour}:{t.minute:02d}{suffix}"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from core.identity import normalise_address
+from core.settings import ConfigError
 from core.vocabulary import ConversationState
 from handoff import abandonment, choice_rules, scores, turns, verification
 from handoff import state as machine
@@ -80,7 +81,10 @@ class ConversationRouter:
         self.db = db
         self.rasa = rasa
         self.settings = settings
-        self.hours = OpeningHours.parse(settings.opening_hours, settings.timezone)
+        try:
+            self.hours = OpeningHours.parse(settings.opening_hours, settings.timezone)
+        except ValueError as exc:  # at start-up, with the reason, not at a resident's first message
+            raise ConfigError(f"OPENING_HOURS: {exc}") from exc
         self._next_sweep = 0.0  # monotonic time of the next abandoned-conversation sweep
 
     # --- identities -----------------------------------------------------------------------

@@ -57,11 +57,18 @@ def clock(t: time) -> str:
     """'9am', '5:30pm', '12 noon', 'midnight'."""
     if t.hour == 12 and t.minute == 0:
         return "12 noon"
-    if t.hour == 0 and t.minute == 0:
+    if (t.hour, t.minute) == (0, 0) or t == time.max:  # time.max: "24:00", the end of a day
         return "midnight"
     hour = t.hour % 12 or 12
     suffix = "am" if t.hour < 12 else "pm"
     return f"{hour}{suffix}" if t.minute == 0 else f"{hour}:{t.minute:02d}{suffix}"
+
+
+def describe_span(span: tuple[time, time]) -> str:
+    """'9am to 5pm', or 'all day' for midnight to midnight."""
+    if span == (time(0, 0), time.max):
+        return "all day"
+    return f"{clock(span[0])} to {clock(span[1])}"
 
 
 def parse_clock(text: str) -> time:
@@ -69,6 +76,8 @@ def parse_clock(text: str) -> time:
     hours, _, minutes = text.strip().partition(":")
     if not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2:
         raise ValueError(f"{text!r} is not a time like 09:30")
+    if int(hours) > 23 or int(minutes) > 59:
+        raise ValueError(f"{text!r} is not a time of day (00:00 to 23:59)")
     return time(int(hours), int(minutes))
 
 
@@ -113,7 +122,7 @@ def describe_week(spans: dict[int, tuple[time, time] | None], closed_word: str =
     if not by_span:
         return f"{closed_word.capitalize()} every day."
     parts = [
-        f"{_days_in_words(days)}, {clock(span[0])} to {clock(span[1])}."
+        f"{_days_in_words(days)}, {describe_span(span)}."
         for span, days in by_span.items()
     ]
     if closed:

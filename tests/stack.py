@@ -54,7 +54,7 @@ class Stack:
             "OPTOUT_HMAC_KEY": secrets.token_urlsafe(32),
             "TWILIO_AUTH_TOKEN": secrets.token_urlsafe(24),
             "PUBLIC_BASE_URL": self.base_url,
-            "OPENING_HOURS": "Mon-Sun 00:00-23:59",
+            "OPENING_HOURS": "Mon-Sun 00:00-24:00",
             "RATELIMIT_CHAT": "10000 per minute",
             # Every simulated resident comes from 127.0.0.1: the per-address budget (a library's
             # shared IP) must not cap a load test of hundreds of residents.

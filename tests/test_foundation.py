@@ -24,6 +24,19 @@ def test_malformed_setting_is_a_clear_error(monkeypatch):
         load_settings()
 
 
+@pytest.mark.parametrize(("hours", "reason"), [
+    ("9 to 5", "should look like 'Mon-Fri 09:00-17:00'"),
+    ("Mon-Fri 17:00-09:00", "close before they open"),
+])
+def test_unreadable_opening_hours_stop_the_app_starting(settings, fake_rasa, fake_twilio, hours,
+                                                        reason):
+    from contact_assistant.app import create_app
+
+    with pytest.raises(ConfigError, match=f"OPENING_HOURS: .*{reason}"):
+        create_app(dataclasses.replace(settings, opening_hours=hours), rasa=fake_rasa,
+                   twilio=fake_twilio)
+
+
 def test_unmocked_service_fails_loudly():
     with pytest.raises(RuntimeError, match="not mocked"):
         Unmocked("the Twilio REST client").messages.create(body="hi")
