@@ -41,6 +41,7 @@ import yaml
 from bench import nlu as nlu_bench
 from services.catalogue import Catalogue, load_sample
 from services.catalogue_search import CatalogueIndex, decide_for
+from services.inform import lookup_in
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "tests" / "catalogue_heldout.yml"
@@ -59,7 +60,6 @@ ABOUT = {
 }
 OUT = ROOT / "var" / "bench"
 CATALOGUE_INTENTS = ("ask_service", "out_of_scope", "nlu_fallback")
-LOOKUPS = ("case_reference", "planning_reference", "postcode", "library")  # what inform looks up
 URGENT = "safeguarding_concern"
 CONCERN_CHECK = "concern_check"  # bot.nlu_components.CONCERN_CHECK (importing it loads Rasa)
 TARGETS = {"right_service": 0.85, "confidently_wrong": 0.02, "in_domain_macro_f1": 0.95,
@@ -98,8 +98,8 @@ def outcome(catalogue: Catalogue, index: CatalogueIndex, text: str,
         return "check", [check["service"]], 0.0
     # inform with nothing to look up (bot.actions.lookups.ActionInform): a sure catalogue
     # answer, or "what would you like me to do with that?".
-    bare = intent == "inform" and not any(e.get("entity") in LOOKUPS
-                                          for e in parse.get("entities") or [])
+    # A bare phrase: nothing ActionInform would look up (services/inform.py, the bot's own reading).
+    bare = intent == "inform" and lookup_in(parse.get("entities") or []) is None
     if intent in CATALOGUE_INTENTS or bare:
         started = time.perf_counter()
         decision = decide_for(index, text, intent)

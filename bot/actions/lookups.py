@@ -15,7 +15,7 @@ from bot.actions.bins import answer_bin_days
 from bot.actions.common import (
     answer_lookup,
     db,
-    latest_entity,
+    latest_entities,
     latest_text,
     say_and_signal,
     system_failure,
@@ -25,7 +25,7 @@ from core.redaction import has_marker
 from services import cases, contact_details, dates, libraries, planning
 from services.catalogue_search import decide_for, index_for
 from services.hours import describe_opening_hours
-from services.postcodes import find_postcode
+from services.inform import lookup_in
 
 # --- case status -----------------------------------------------------------------------------
 # A reference is only six digits, so the status is told only to someone who also gives the
@@ -177,27 +177,24 @@ class ActionInform(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        case_ref = cases.find_reference(latest_entity(tracker, "case_reference") or "")
-        if case_ref:
+        found = lookup_in(latest_entities(tracker))
+        if found and found.kind == "case_reference":
             # "HC-100001 HR1 1HR" proves it at once; a bare reference asks for proof.
             try:
-                exists, info = cases.check_case(db(), case_ref,
+                exists, info = cases.check_case(db(), found.value,
                                                 _proof(tracker, latest_text(tracker)))
             except SQLAlchemyError:
                 return system_failure(dispatcher, tracker)
             if info is not None or not exists:
-                return answer_case(dispatcher, tracker, case_ref, latest_text(tracker))
-            return [SlotSet("case_reference", case_ref), SlotSet("case_proof", None),
+                return answer_case(dispatcher, tracker, found.value, latest_text(tracker))
+            return [SlotSet("case_reference", found.value), SlotSet("case_proof", None),
                     FollowupAction("case_status_form")]
-        planning_ref = planning.find_reference(latest_entity(tracker, "planning_reference") or "")
-        if planning_ref:
-            return answer_planning(dispatcher, tracker, planning_ref)
-        postcode = find_postcode(latest_entity(tracker, "postcode") or "")
-        if postcode:
-            return answer_bin_days(dispatcher, tracker, postcode)
-        town = libraries.match_town(latest_entity(tracker, "library") or "")
-        if town:
-            return answer_library(dispatcher, tracker, town)
+        if found and found.kind == "planning_reference":
+            return answer_planning(dispatcher, tracker, found.value)
+        if found and found.kind == "postcode":
+            return answer_bin_days(dispatcher, tracker, found.value)
+        if found and found.kind == "library":
+            return answer_library(dispatcher, tracker, found.value)
         # A bare phrase that plainly names a service ("the leisure centre") gets its answer;
         # anything less sure asks what to do with it (decide_for: no choices for "inform").
         decision = decide_for(index_for(catalogue.current_catalogue()), latest_text(tracker),
