@@ -156,6 +156,7 @@ class CatalogueIndex:
         weights = np.ones(len(docs))
         weights[phrases:] = NOT_COUNCIL_WEIGHT
         self._owners = np.array(owners)
+        self._last: tuple[str, np.ndarray, Any] | None = None  # see _scores
         self._words = TfidfVectorizer(analyzer=_word_grams, sublinear_tf=True)
         self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
                                       preprocessor=_content_text)
@@ -202,7 +203,17 @@ class CatalogueIndex:
 
     def _scores(self, text: str) -> tuple[np.ndarray, Any]:
         """Each service's probability for `text`, in catalogue order (and its word features,
-        which similarity() reuses)."""
+        which similarity() reuses). The last text's scores are kept: the NLU's arbiter, then
+        decide_for, score the same message more than once (search, share, decide)."""
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1], last[2]
+        scores, words = self._score(text)
+        scores.flags.writeable = False  # shared with the next caller for the same text
+        self._last = (text, scores, words)
+        return scores, words
+
+    def _score(self, text: str) -> tuple[np.ndarray, Any]:
         query = normalise(text)
         words, chars = self._words.transform([query]), self._chars.transform([query])
         offset = len(self._words.vocabulary_)  # char features follow the word features

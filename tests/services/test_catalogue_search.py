@@ -121,3 +121,20 @@ def test_a_new_question_after_choices_is_not_forced_into_them(index):
     assert decision.service is not None
     assert decision.service.id == "recycling-centres"
     assert index.decide("where do i take old paint", among=choices).kind == "answer"  # the trap
+
+
+def test_one_message_is_scored_once_however_many_questions_are_asked_of_it(monkeypatch):
+    """The arbiter's search and share, then decide_for, all look at the same message."""
+    index = CatalogueIndex(load_sample())
+    calls = []
+    score = index._score
+    monkeypatch.setattr(index, "_score", lambda text: calls.append(text) or score(text))
+    text = "my elderly mother needs a carer at home"
+    best = index.search(text, limit=1)[0]
+    index.share(text, intent="safeguarding_concern")
+    assert decide_for(index, text, "ask_service").matches[0] == best
+    assert calls == [text]
+    index.search("a tree has fallen across the road")
+    assert calls == [text, "a tree has fallen across the road"]
+    with pytest.raises(ValueError, match="read-only"):
+        index.scores("a tree has fallen across the road")[0] = 1.0
